@@ -1,0 +1,173 @@
+"""K-bit encoding of one class's head column and the QUBO of its Boehning surrogate.
+
+Each parameter j takes 2^K values on a uniform grid that contains a centre m_j:
+    w_j = m_j + delta * (v_j - 2^(K-1)),   v_j = sum_k 2^k b_(j*K + k).
+With the step e = w - w_t (w_t the current column, the anchor) this is e = s + delta * v with the
+shift s = m - w_t - delta 2^(K-1), and the per-class surrogate g^T e + 1/2 e^T H e becomes
+    E(b) = b^T Q b + offset,  Q upper-triangular, b^2 = b folded into the diagonal.
+`ClassQubo` keeps the structured form (H, g, shift, delta, K); the dense matrix is built only on
+demand (`dense_qubo`, `to_bqm`), because the structure-aware annealer never needs it.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import dimod
+import numpy as np
+
+from .surrogate import class_surrogate
+
+MAX_BITS = 32
+
+
+def check_bits(bits: int) -> int:
+    if isinstance(bits, bool) or not isinstance(bits, (int, np.integer)) or not 1 <= bits <= MAX_BITS:
+        raise ValueError(f"bits per parameter must be an integer in 1..{MAX_BITS}, got {bits!r}")
+    return int(bits)
+
+
+def bit_weights(bits: int) -> np.ndarray:
+    """(2^0, ..., 2^(K-1)) as floats."""
+    return 2.0 ** np.arange(check_bits(bits))
+
+
+@dataclass(frozen=True)
+class Encoding:
+    """The grid of one column: w = centre + delta * (v - 2^(K-1)), v in 0..2^K-1."""
+
+    centre: np.ndarray
+    delta: float
+    bits: int
+
+    @property
+    def num_params(self) -> int:
+        return len(self.centre)
+
+    @property
+    def num_variables(self) -> int:
+        return self.num_params * self.bits
+
+    @property
+    def half_range(self) -> float:
+        return self.delta * 2.0 ** (self.bits - 1)
+
+    def integers(self, b: np.ndarray) -> np.ndarray:
+        """v_j of bit vectors b of shape (..., n), bit k of parameter j at index j*K + k."""
+        b = np.asarray(b, dtype=float)
+        return b.reshape(b.shape[:-1] + (self.num_params, self.bits)) @ bit_weights(self.bits)
+
+    def decode(self, b: np.ndarray) -> np.ndarray:
+        return self.centre + self.delta * (self.integers(b) - 2.0 ** (self.bits - 1))
+
+    def nearest_integers(self, w: np.ndarray) -> np.ndarray:
+        """The grid point nearest to w, clipped to the box."""
+        v = np.rint((np.asarray(w) - self.centre) / self.delta + 2.0 ** (self.bits - 1))
+        return np.clip(v, 0, 2.0**self.bits - 1).astype(np.int64)
+
+    def encode(self, w: np.ndarray) -> np.ndarray:
+        """Bit vector (int8, length n) of the grid point nearest to w."""
+        v = self.nearest_integers(w)
+        return ((v[:, None] >> np.arange(self.bits)) & 1).astype(np.int8).ravel()
+
+    def on_edge(self, b: np.ndarray) -> np.ndarray:
+        """Which parameters sit on the first or last grid point (the answer may want to go further)."""
+        v = self.integers(b)
+        return (v == 0) | (v == 2.0**self.bits - 1)
+
+
+def box_encoding(num_params: int, bits: int, half_range: float) -> Encoding:
+    """The paper's literal grid: centred at zero, the same fixed range at every iteration."""
+    bits = check_bits(bits)
+    return Encoding(np.zeros(num_params), float(half_range) / 2.0 ** (bits - 1), bits)
+
+
+def trust_encoding(centre: np.ndarray, bits: int, half_range: float) -> Encoding:
+    """A grid centred at the current weights, so keeping them is always feasible."""
+    bits = check_bits(bits)
+    return Encoding(np.asarray(centre, dtype=float).copy(), float(half_range) / 2.0 ** (bits - 1), bits)
+
+
+@dataclass(frozen=True)
+class ClassQubo:
+    """The surrogate U_c(w) - L(W_t) = g^T e + 1/2 e^T H e over the grid of `encoding`."""
+
+    curvature: np.ndarray
+    gradient: np.ndarray
+    anchor: np.ndarray
+    encoding: Encoding
+
+    @property
+    def num_variables(self) -> int:
+        return self.encoding.num_variables
+
+    @property
+    def bits(self) -> int:
+        return self.encoding.bits
+
+    @property
+    def delta(self) -> float:
+        return self.encoding.delta
+
+    @property
+    def shift(self) -> np.ndarray:
+        """s in e = s + delta * v."""
+        enc = self.encoding
+        return enc.centre - self.anchor - enc.delta * 2.0 ** (enc.bits - 1)
+
+    def step(self, b: np.ndarray) -> np.ndarray:
+        return self.encoding.decode(b) - self.anchor
+
+    def energies(self, b: np.ndarray) -> np.ndarray:
+        """E(b) + offset, evaluated in weight space: equals the dense QUBO's energy."""
+        return class_surrogate(self.step(b), self.gradient, self.curvature)
+
+    def continuous_step(self) -> np.ndarray:
+        """The unconstrained minimiser of this class's surrogate, as a step from the anchor."""
+        return -np.linalg.solve(self.curvature, self.gradient)
+
+
+def dense_qubo(problem: ClassQubo) -> tuple[np.ndarray, float]:
+    """Upper-triangular Q (linear terms on the diagonal) and offset with E(b) = b^T Q b + offset."""
+    H, g, s, delta = problem.curvature, problem.gradient, problem.shift, problem.delta
+    p = bit_weights(problem.bits)
+    quadratic = delta**2 * np.kron(H, np.outer(p, p))
+    linear = delta * np.kron(g + H @ s, p)
+    Q = np.triu(quadratic, 1)
+    Q[np.diag_indices_from(Q)] = 0.5 * np.diag(quadratic) + linear
+    offset = float(g @ s + 0.5 * s @ H @ s)
+    return Q, offset
+
+
+def to_bqm(problem: ClassQubo) -> dimod.BinaryQuadraticModel:
+    """The dense QUBO as a dimod BQM over variables 0..n-1 (building from an array is the fast route)."""
+    Q, offset = dense_qubo(problem)
+    return dimod.BinaryQuadraticModel(Q, "BINARY", offset=offset)
+
+
+def export_qubo(problem: ClassQubo, path: str | Path, metadata: dict | None = None) -> Path:
+    """Write the QUBO for other solvers: .coo (qbsolv-style 'i j value' lines, dimod's COO format),
+    .json (dimod's serialisable BQM plus the offset and metadata) or .npz (dense upper Q, offset)."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if suffix == ".npz":
+        Q, offset = dense_qubo(problem)
+        np.savez_compressed(path, Q=Q, offset=offset, bits=problem.bits, delta=problem.delta,
+                            centre=problem.encoding.centre, metadata=json.dumps(metadata or {}))
+    elif suffix == ".coo":
+        bqm = to_bqm(problem)
+        with open(path, "w") as fp:
+            fp.write(f"# offset {bqm.offset!r}\n")
+            for key, value in (metadata or {}).items():
+                fp.write(f"# {key} {value}\n")
+            dimod.serialization.coo.dump(bqm, fp, vartype_header=True)
+    elif suffix == ".json":
+        bqm = to_bqm(problem)
+        with open(path, "w") as fp:
+            json.dump({"bqm": bqm.to_serializable(), "metadata": metadata or {}}, fp)
+    else:
+        raise ValueError(f"unknown QUBO file type {suffix!r}: use .coo, .json or .npz")
+    return path

@@ -1,0 +1,74 @@
+"""Cross-entropy of a linear head and its Boehning quadratic majoriser.
+
+Notation (DESIGN.md): X = [Phi, 1] is N x (d+1), W is (d+1) x C,
+L(W) = mean_i CE(softmax(x_i^T W), y_i) + lam/2 ||W||^2.
+Boehning: the Hessian of the mean cross-entropy is bounded by (1/2) I_C (x) X^T X / N, so with
+H = X^T X / (2N) + lam I the quadratic U(W) = L(W_t) + <G, W - W_t> + 1/2 sum_c e_c^T H e_c
+(e_c = w_c - w_c,t) majorises L and touches it at W_t. U splits into one quadratic per class,
+all sharing H.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.linalg
+from scipy.special import log_softmax
+
+
+def check_features(*arrays: np.ndarray) -> None:
+    """Refuse NaN or inf features: they would silently poison every QUBO."""
+    for a in arrays:
+        if not np.all(np.isfinite(a)):
+            raise ValueError(f"features contain NaN or inf values ({int(np.sum(~np.isfinite(a)))} of them): "
+                             "check the input images and the feature extraction")
+
+
+def add_bias(features: np.ndarray) -> np.ndarray:
+    """X = [Phi, 1]: the bias is the last row of W."""
+    return np.hstack([features, np.ones((features.shape[0], 1), dtype=features.dtype)])
+
+
+def one_hot(labels: np.ndarray, num_classes: int) -> np.ndarray:
+    return np.eye(num_classes)[labels]
+
+
+def accuracy(X: np.ndarray, labels: np.ndarray, W: np.ndarray) -> float:
+    return float(np.mean(np.argmax(X @ W, axis=1) == labels))
+
+
+def cross_entropy(X: np.ndarray, labels: np.ndarray, W: np.ndarray, lam: float) -> float:
+    """L(W): mean cross-entropy plus lam/2 ||W||^2."""
+    logp = log_softmax(X @ W, axis=1)
+    mean_ce = -logp[np.arange(len(labels)), labels].mean()
+    return float(mean_ce + 0.5 * lam * np.sum(W * W))
+
+
+def gradient(X: np.ndarray, labels: np.ndarray, W: np.ndarray, lam: float) -> np.ndarray:
+    """G = X^T (softmax(XW) - Y) / N + lam W."""
+    P = np.exp(log_softmax(X @ W, axis=1))
+    P[np.arange(len(labels)), labels] -= 1.0
+    return X.T @ P / X.shape[0] + lam * W
+
+
+def boehning_curvature(X: np.ndarray, lam: float) -> np.ndarray:
+    """H = X^T X / (2N) + lam I: the iteration-stable curvature shared by every class."""
+    H = X.T @ X / (2.0 * X.shape[0])
+    H[np.diag_indices_from(H)] += lam
+    return H
+
+
+def class_surrogate(e: np.ndarray, g: np.ndarray, H: np.ndarray) -> np.ndarray:
+    """U_c - L(W_t) for steps e = w_c - w_c,t: g^T e + 1/2 e^T H e. e may be (d+1,) or (m, d+1)."""
+    e = np.asarray(e, dtype=float)
+    return e @ g + 0.5 * np.einsum("...i,ij,...j->...", e, H, e)
+
+
+def surrogate(W: np.ndarray, W_t: np.ndarray, loss_t: float, G: np.ndarray, H: np.ndarray) -> float:
+    """U(W) for the whole head: L(W_t) plus the sum of the per-class quadratics."""
+    E = W - W_t
+    return float(loss_t + np.sum(G * E) + 0.5 * np.sum(E * (H @ E)))
+
+
+def continuous_step(G: np.ndarray, H: np.ndarray) -> np.ndarray:
+    """-H^{-1} G: the step to the continuous minimiser of every U_c at once (Cholesky solve)."""
+    return -scipy.linalg.cho_solve(scipy.linalg.cho_factor(H), G)
