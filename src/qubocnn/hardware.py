@@ -1,0 +1,296 @@
+"""D-Wave hardware: can a class's QUBO actually run on a quantum annealer?
+
+Each training iteration solves, per class, a QUBO over n = (d+1)K binary variables (d features
+plus the bias, K bits per parameter). Its quadratic part is delta^2/2 * P^T H P with H built from
+the dense feature Gram matrix, so *every* pair of variables is coupled: the problem graph is the
+complete graph K_n with n(n-1)/2 couplers.
+
+The paper's feasibility criterion compares n with the number of working qubits and n(n-1)/2 with
+the number of working couplers of an Advantage system (`raw_count_fits`). That is necessary but
+far from sufficient. A QPU's qubits are not all-to-all connected (Pegasus: degree 15, Zephyr:
+degree 20), so a logical variable must be represented by a *chain* of physical qubits held
+together by strong ferromagnetic couplings, and every pair of chains must share at least one
+physical coupler: the problem must be minor-embedded, and a dense problem must be embedded as a
+clique. Consequences:
+
+- the largest complete graph that embeds is small: on perfect-yield graphs
+  `minorminer.busclique` (what dwave-system's DWaveCliqueSampler uses) finds cliques of at most
+  180 variables on Pegasus P16 (chains of 17 qubits) and 184 on Zephyr Z12 (chains of 13 qubits)
+  (`max_clique_size`); real systems have a few missing qubits and couplers, so the usable size
+  on a given QPU is at most that (DWaveCliqueSampler.largest_clique_size says exactly);
+- a clique of n variables uses roughly n times the chain length in qubits, and most of the
+  graph's couplers go into chains, not into the problem's interactions;
+- chains can break (their qubits disagree); answers are then repaired by majority vote, and the
+  chain strength competes with the problem's own coefficients for the QPU's limited range
+  of biases, which lowers the effective precision of a K-bit encoding.
+
+So a problem "fits the counts" of an Advantage (e.g. 170 variables and 14365 couplers) only
+runs if it embeds as a clique, and the paper's 15-bit problems over d = 64 .. 256 features
+(975 .. 3855 variables) do not embed at all: with the dense formulation only (d+1)K <= ~180
+is runnable, e.g. d = 16 features at K = 10 bits. `feasibility_table` computes this per preset
+and bit width; `embedded_sample` runs the embedded (chained) problem in software, with
+simulated annealing as the physical sampler, so the effect of chains can be measured without a
+QPU; `qpu_sampler` gives the real DWaveCliqueSampler when D-Wave credentials exist.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import warnings
+from functools import lru_cache
+
+import dimod
+import numpy as np
+
+SYSTEMS: dict[str, dict] = {
+    "Advantage_system4.1": dict(family="pegasus", size=16, tile=None, graph="Pegasus P16",
+                                qubits=5627, couplers=40279),
+    "Advantage2_system1.x": dict(family="zephyr", size=12, tile=4, graph="Zephyr Z12 (t=4)",
+                                 qubits=4592, couplers=41779),
+}
+"""The two systems: graph family, size parameter (and Zephyr tile t), published working counts."""
+
+DEFAULT_SYSTEM = "Advantage_system4.1"
+
+QPU_DEFAULTS = dict(num_reads=100, annealing_time=20.0, chain_strength=None)
+"""Keyword arguments for `qpu_sampler(...).sample(bqm, **QPU_DEFAULTS)`. annealing_time is in
+microseconds. chain_strength=None means dwave-system's default: uniform torque compensation
+(dwave.embedding.chain_strength.uniform_torque_compensation, prefactor 1.414, computed from the
+RMS of the problem's couplings and its mean degree)."""
+
+NO_TOKEN_MESSAGE = ("no D-Wave API token: set DWAVE_API_TOKEN or run 'dwave config create' "
+                    "(see README, 'D-Wave hardware')")
+NO_DWAVE_SYSTEM_MESSAGE = ("dwave-system is not installed: pip install qubocnn[qpu] "
+                           "(or pip install dwave-system)")
+
+
+class HardwareError(RuntimeError):
+    """A QPU path is unavailable (no credentials, dwave-system missing, problem not embeddable)."""
+
+
+def _system(system: str) -> dict:
+    try:
+        return SYSTEMS[system]
+    except KeyError:
+        raise ValueError(f"unknown system {system!r}: choose one of {sorted(SYSTEMS)}") from None
+
+
+# ---------------------------------------------------------------------------------------------
+# Counting
+# ---------------------------------------------------------------------------------------------
+
+def problem_size(num_features: int, bits: int) -> dict:
+    """Variables and couplers of one class's dense QUBO: n = (d+1)K, n(n-1)/2 couplers."""
+    if int(num_features) < 0 or int(bits) < 1:
+        raise ValueError(f"need num_features >= 0 and bits >= 1, got {num_features}, {bits}")
+    n = (int(num_features) + 1) * int(bits)
+    return dict(variables=n, couplers=n * (n - 1) // 2)
+
+
+def raw_count_fits(variables: int, couplers: int, system: str = DEFAULT_SYSTEM) -> bool:
+    """The paper's criterion: no more variables than working qubits and no more couplings than
+    working couplers. Necessary, not sufficient (see the module docstring)."""
+    spec = _system(system)
+    return int(variables) <= spec["qubits"] and int(couplers) <= spec["couplers"]
+
+
+# ---------------------------------------------------------------------------------------------
+# Clique embedding on the perfect-yield graphs
+# ---------------------------------------------------------------------------------------------
+
+@lru_cache(maxsize=None)
+def hardware_graph(system: str = DEFAULT_SYSTEM):
+    """The perfect-yield networkx graph of `system` (built once per process; do not mutate)."""
+    spec = _system(system)
+    with warnings.catch_warnings():  # dwave-networkx announces its move to dwave-graphs
+        warnings.simplefilter("ignore", DeprecationWarning)
+        import dwave_networkx as dnx
+        if spec["family"] == "pegasus":
+            return dnx.pegasus_graph(spec["size"])
+        return dnx.zephyr_graph(spec["size"], spec["tile"])
+
+
+@lru_cache(maxsize=None)
+def _clique_chains(variables: int, system: str) -> tuple[tuple[int, ...], ...]:
+    from minorminer import busclique
+
+    emb = busclique.find_clique_embedding(variables, hardware_graph(system))
+    if not emb:
+        return ()
+    return tuple(tuple(int(q) for q in emb[i]) for i in range(variables))
+
+
+def find_clique_embedding(variables: int, system: str = DEFAULT_SYSTEM) -> dict[int, list[int]]:
+    """busclique's clique embedding {variable index: chain of qubits}, or {} if none exists.
+    Results are cached per (variables, system); busclique also caches on disk."""
+    variables = int(variables)
+    if variables < 1:
+        raise ValueError(f"need at least one variable, got {variables}")
+    _system(system)
+    return {i: list(chain) for i, chain in enumerate(_clique_chains(variables, system))}
+
+
+def clique_embedding(variables: int, system: str = DEFAULT_SYSTEM) -> dict:
+    """Whether a dense problem of `variables` variables embeds as a clique on the perfect-yield
+    graph of `system`, and the chains' cost: physical_qubits, max_chain, mean_chain (None when
+    not embeddable)."""
+    emb = find_clique_embedding(variables, system)
+    if not emb:
+        return dict(embeddable=False, physical_qubits=None, max_chain=None, mean_chain=None)
+    lengths = [len(c) for c in emb.values()]
+    return dict(embeddable=True, physical_qubits=int(sum(lengths)), max_chain=int(max(lengths)),
+                mean_chain=float(np.mean(lengths)))
+
+
+@lru_cache(maxsize=None)
+def max_clique_size(system: str = DEFAULT_SYSTEM) -> int:
+    """The largest clique busclique embeds on the perfect-yield graph, by bisection (cached)."""
+    lo, hi = 0, hardware_graph(system).number_of_nodes() + 1  # lo embeds (trivially), hi cannot
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if _clique_chains(mid, system):
+            lo = mid
+        else:
+            hi = mid
+    return lo
+
+
+def largest_embeddable_bits(num_features: int, system: str = DEFAULT_SYSTEM) -> int:
+    """The largest K for which the dense QUBO over d = num_features (+ bias) embeds; 0 if none."""
+    bits = max_clique_size(system) // (int(num_features) + 1)
+    while bits > 0 and not clique_embedding(problem_size(num_features, bits)["variables"], system)["embeddable"]:
+        bits -= 1  # only if busclique were not monotone in the clique size
+    return int(bits)
+
+
+def feasibility(num_features: int, bits: int) -> dict:
+    """Size of the dense QUBO and, per system, the paper's count check and the real clique check:
+    {num_features, bits, variables, couplers, systems: {name: {raw_count_fits, embeddable,
+    physical_qubits, max_chain, mean_chain}}}."""
+    size = problem_size(num_features, bits)
+    systems = {}
+    for name in SYSTEMS:
+        systems[name] = dict(raw_count_fits=raw_count_fits(size["variables"], size["couplers"], name),
+                             **clique_embedding(size["variables"], name))
+    return dict(num_features=int(num_features), bits=int(bits), **size, systems=systems)
+
+
+def feasibility_table(feature_dims: dict[str, int], bits_list) -> list[dict]:
+    """One JSON-able row per (preset label, d, K, system): preset, num_features, bits, system,
+    graph, variables, couplers, raw_count_fits, embeddable, physical_qubits, max_chain,
+    mean_chain."""
+    rows = []
+    for label, d in feature_dims.items():
+        for bits in bits_list:
+            f = feasibility(d, bits)
+            for name, res in f["systems"].items():
+                rows.append(dict(preset=str(label), num_features=f["num_features"], bits=f["bits"],
+                                 system=name, graph=SYSTEMS[name]["graph"],
+                                 variables=f["variables"], couplers=f["couplers"], **res))
+    return rows
+
+
+# ---------------------------------------------------------------------------------------------
+# The QPU itself (optional)
+# ---------------------------------------------------------------------------------------------
+
+def has_dwave_credentials() -> bool:
+    """True if DWAVE_API_TOKEN is set or a dwave.conf (found the way dwave-cloud-client finds it)
+    defines a token. Reads the environment and files only; never touches the network."""
+    if os.environ.get("DWAVE_API_TOKEN"):
+        return True
+    try:
+        from dwave.cloud.config import load_config
+    except ImportError:
+        return False
+    try:
+        return bool(load_config().get("token"))
+    except Exception:  # unreadable / unparsable config file, unknown profile
+        return False
+
+
+def qpu_sampler(solver=None):
+    """dwave-system's DWaveCliqueSampler (clique-embeds each dense BQM; connects to Leap).
+
+    Credentials are checked first, without importing anything that connects: raises
+    HardwareError if there is no token, or if dwave-system is not installed. Sample with
+    `qpu_sampler().sample(bqm, **QPU_DEFAULTS)` (num_reads, annealing_time, chain_strength)."""
+    if not has_dwave_credentials():
+        raise HardwareError(NO_TOKEN_MESSAGE)
+    try:
+        from dwave.system import DWaveCliqueSampler
+    except ImportError as exc:
+        raise HardwareError(NO_DWAVE_SYSTEM_MESSAGE) from exc
+    return DWaveCliqueSampler(**({} if solver is None else {"solver": solver}))
+
+
+# ---------------------------------------------------------------------------------------------
+# The embedded path in software
+# ---------------------------------------------------------------------------------------------
+
+def beta_range(bqm: dimod.BinaryQuadraticModel, rel_threshold: float = 1e-9) -> tuple[float, float]:
+    """An SA inverse-temperature range from the (Ising) coefficient magnitudes, vectorised:
+    hot = ln 2 / max_i (|h_i| + sum_j |J_ij|), cold = ln 100 / smallest |coefficient| above
+    rel_threshold x the largest (round-off-sized coefficients are ignored)."""
+    spin = bqm.change_vartype(dimod.SPIN, inplace=False) if bqm.vartype is dimod.BINARY else bqm
+    ldata, (irow, icol, qdata), _ = spin.to_numpy_vectors()
+    ldata, qdata = np.abs(np.asarray(ldata, float)), np.abs(np.asarray(qdata, float))
+    field = ldata.copy()
+    np.add.at(field, np.asarray(irow, np.int64), qdata)
+    np.add.at(field, np.asarray(icol, np.int64), qdata)
+    coeffs = np.concatenate([ldata, qdata])
+    largest = coeffs.max(initial=0.0)
+    if largest <= 0.0:
+        return 0.1, 1.0
+    small = coeffs[coeffs > rel_threshold * largest].min()
+    hot, cold = math.log(2.0) / field.max(), math.log(100.0) / small
+    return float(hot), float(max(cold, hot))
+
+
+@lru_cache(maxsize=None)
+def _physical_sampler(system: str):
+    from dwave.samplers import SimulatedAnnealingSampler
+
+    g = hardware_graph(system)
+    return dimod.StructureComposite(SimulatedAnnealingSampler(), list(g.nodes), list(g.edges))
+
+
+def embedded_sample(bqm: dimod.BinaryQuadraticModel, system: str = DEFAULT_SYSTEM, num_reads: int = 10,
+                    seed=None, chain_strength=None, num_sweeps: int = 1000):
+    """Solve `bqm` the way a QPU would, with simulated annealing in place of the QPU.
+
+    The logical BQM is clique-embedded (busclique, perfect-yield graph of `system`) with chains
+    of strength `chain_strength` (None: uniform torque compensation, dwave-system's default),
+    sampled by SA through a StructureComposite of the hardware graph (explicit beta_range from
+    the embedded BQM), and unembedded by majority vote. Returns (sampleset, mean chain break
+    fraction); the sampleset's energies are those of the logical `bqm`, it has a
+    'chain_break_fraction' field per read, and info['embedding_context'] holds the chain
+    strength, qubit count and chain lengths."""
+    try:
+        from dwave.embedding import embed_bqm, unembed_sampleset
+        from dwave.embedding.chain_breaks import majority_vote
+        from dwave.embedding.chain_strength import uniform_torque_compensation
+    except ImportError as exc:
+        raise HardwareError(NO_DWAVE_SYSTEM_MESSAGE) from exc
+
+    variables = list(bqm.variables)
+    chains = find_clique_embedding(len(variables), system) if variables else {}
+    if variables and not chains:
+        raise HardwareError(f"a dense problem of {len(variables)} variables does not embed on {system} "
+                            f"(largest clique: {max_clique_size(system)})")
+    embedding = {v: chains[i] for i, v in enumerate(variables)}
+    if chain_strength is None:
+        chain_strength = uniform_torque_compensation(bqm)
+    target = embed_bqm(bqm, embedding, hardware_graph(system), chain_strength=chain_strength)
+    response = _physical_sampler(system).sample(target, beta_range=beta_range(target), num_reads=num_reads,
+                                                num_sweeps=num_sweeps, seed=seed)
+    sampleset = unembed_sampleset(response, embedding, bqm, chain_break_method=majority_vote,
+                                  chain_break_fraction=True)
+    fraction = float(np.mean(sampleset.record.chain_break_fraction)) if len(sampleset) else 0.0
+    lengths = [len(c) for c in embedding.values()]
+    sampleset.info["embedding_context"] = dict(
+        system=system, chain_strength=float(chain_strength), physical_qubits=int(sum(lengths)),
+        max_chain=int(max(lengths, default=0)), mean_chain=float(np.mean(lengths)) if lengths else 0.0,
+        mean_chain_break_fraction=fraction)
+    return sampleset, fraction
