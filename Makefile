@@ -1,0 +1,30 @@
+# `make test` and `make run` build .venv with pip when it is missing; nothing else is needed.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+CORES ?= all
+
+.PHONY: install test run smoke lint bench clean-results
+
+$(BIN)/qubocnn: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[test]"
+	touch $@
+
+install: $(BIN)/qubocnn
+
+test: install
+	$(BIN)/pytest -q
+
+run: install
+	$(BIN)/snakemake --cores $(CORES) --keep-going
+
+smoke: install
+	$(BIN)/snakemake --cores $(CORES) smoke
+
+lint: install
+	$(BIN)/snakemake --lint
+
+bench: install
+	$(BIN)/python benchmarks/anneal_speed.py

@@ -1,0 +1,236 @@
+"""Command line: `qubocnn features | train | baseline | export-qubo | hardware | ...`.
+
+Every option can also come from a YAML file (`--config FILE`, keys named like the options with
+underscores); options given on the command line win over the file, the file over the defaults.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+import numpy as np
+import yaml
+
+from . import __version__
+
+log = logging.getLogger("qubocnn")
+
+SOURCE_DEFAULTS = dict(features=None, dataset=None, data_root=None, download=False, preset="default",
+                       feature_seed=None, limit_train=None, limit_test=None, emnist_split="balanced", seed=0,
+                       lam=1e-3, progress=True, config=None)
+DEFAULTS = {
+    "features": dict(SOURCE_DEFAULTS, out=None),
+    "train": dict(SOURCE_DEFAULTS, bits=10, mode="trust", solver="wsa", reads=10, sweeps=1000, solver_options={},
+                  iterations=20, jobs=1, box_half_range=2.0, trust_half_range=1.0, trust_max_half_range=4.0,
+                  warm_start=False, out=None),
+    "baseline": dict(SOURCE_DEFAULTS, method="sgd", epochs=20, lr=0.1, momentum=0.9, batch_size=128, out=None),
+    "export-qubo": dict(SOURCE_DEFAULTS, bits=10, mode="box", half_range=2.0, target_class=0, out=None),
+    "hardware": dict(presets="default,clique", bits="5,10,15,20", out=None, config=None),
+}
+
+
+def _source_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("features (a cached feature file, or a data set to extract them from)")
+    group.add_argument("--features", help="feature file written by `qubocnn features`")
+    group.add_argument("--dataset", help="digits, mnist, fashion_mnist, kmnist, emnist, cifar10, cifar10_jpeg or a .npz")
+    group.add_argument("--data-root", help="data root (default: $QUBOCNN_DATA or data/)")
+    group.add_argument("--download", action="store_true", help="let torchvision download missing files")
+    group.add_argument("--preset", help="frozen-CNN feature preset (default, clique)")
+    group.add_argument("--feature-seed", type=int, help="seed of the random filters (default: --seed)")
+    group.add_argument("--limit-train", type=int, help="keep the first N training examples")
+    group.add_argument("--limit-test", type=int, help="keep the first N test examples")
+    group.add_argument("--emnist-split", help="EMNIST split (default balanced)")
+    parser.add_argument("--seed", type=int, help="random seed (default 0)")
+    parser.add_argument("--lam", type=float, help="L2 weight lambda (default 1e-3)")
+    parser.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bars")
+    parser.add_argument("--config", help="YAML file of option values")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="qubocnn", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"qubocnn {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True)
+    sub = {}
+    for name, text in [("features", "extract and cache frozen-CNN features"),
+                       ("train", "train the head by per-class QUBOs"),
+                       ("baseline", "train a reference head (sgd, logreg, ridge)"),
+                       ("export-qubo", "write the first iteration's QUBO of one class for other solvers"),
+                       ("hardware", "D-Wave feasibility table (raw counts and clique embeddings)")]:
+        sub[name] = commands.add_parser(name, help=text, description=text, argument_default=argparse.SUPPRESS)
+    for name in ("features", "train", "baseline", "export-qubo"):
+        _source_options(sub[name])
+    sub["features"].add_argument("--out", help="feature file to write (.npz)")
+
+    train = sub["train"]
+    train.add_argument("--bits", type=int, help="K, bits per parameter (1..32, default 10)")
+    train.add_argument("--mode", help="box (the paper's fixed grid), trust (re-centred, adaptive) or continuous")
+    train.add_argument("--solver", help="wsa (default), sa, neal, tabu, steepest, exact, qpu")
+    train.add_argument("--reads", type=int, help="reads per QUBO (default 10)")
+    train.add_argument("--sweeps", type=int, help="sweeps per read (default 1000)")
+    train.add_argument("--iterations", type=int, help="majorise-minimise iterations (default 20)")
+    train.add_argument("--jobs", type=int, help="worker processes for the per-class QUBOs (default 1)")
+    train.add_argument("--box-half-range", type=float, help="box mode: weights in [-R, R) (default 2)")
+    train.add_argument("--trust-half-range", type=float, help="trust mode: initial half-range (default 1)")
+    train.add_argument("--trust-max-half-range", type=float, help="trust mode: cap of the half-range (default 4)")
+    train.add_argument("--warm-start", action="store_true", help="start every read from the current weights")
+    train.add_argument("--out", help="result JSON to write")
+
+    baseline = sub["baseline"]
+    baseline.add_argument("--method", help="sgd, logreg or ridge")
+    baseline.add_argument("--epochs", type=int)
+    baseline.add_argument("--lr", type=float)
+    baseline.add_argument("--momentum", type=float)
+    baseline.add_argument("--batch-size", type=int)
+    baseline.add_argument("--out", help="result JSON to write")
+
+    export = sub["export-qubo"]
+    export.add_argument("--bits", type=int)
+    export.add_argument("--mode", help="box or trust (both centred at W = 0 on the first iteration)")
+    export.add_argument("--half-range", type=float)
+    export.add_argument("--class", dest="target_class", type=int, help="class whose QUBO to write (default 0)")
+    export.add_argument("--out", help=".coo, .json (dimod) or .npz (dense upper-triangular Q)")
+
+    hardware = sub["hardware"]
+    hardware.add_argument("--presets", help="comma-separated feature presets (default default,clique)")
+    hardware.add_argument("--bits", help="comma-separated K values (default 5,10,15,20)")
+    hardware.add_argument("--out", help="feasibility JSON to write")
+    hardware.add_argument("--config", help="YAML file of option values")
+    return parser
+
+
+def parse_options(argv=None) -> tuple[str, dict]:
+    """Merge defaults < YAML config < command-line options; unknown config keys are refused."""
+    args = vars(build_parser().parse_args(argv))
+    command = args.pop("command")
+    options = dict(DEFAULTS[command])
+    if args.get("config"):
+        with open(args["config"]) as stream:
+            from_file = yaml.safe_load(stream) or {}
+        unknown = sorted(set(from_file) - set(options))
+        if unknown:
+            raise ValueError(f"unknown option(s) in {args['config']}: {', '.join(unknown)} "
+                             f"(valid for {command}: {', '.join(sorted(options))})")
+        options.update(from_file)
+    options.update(args)
+    if "out" in options and not options["out"]:
+        raise ValueError(f"missing --out: where should `qubocnn {command}` write its result?")
+    return command, options
+
+
+def load_features(options: dict):
+    from .data import load_dataset
+    from .features import FeatureSet, make_feature_set
+
+    if options["features"]:
+        return FeatureSet.load(options["features"])
+    if not options["dataset"]:
+        raise ValueError("give --features FILE or --dataset NAME")
+    dataset = load_dataset(options["dataset"], root=options["data_root"], download=options["download"],
+                           emnist_split=options["emnist_split"], limit_train=options["limit_train"],
+                           limit_test=options["limit_test"])
+    seed = options["seed"] if options["feature_seed"] is None else options["feature_seed"]
+    return make_feature_set(dataset, options["preset"], seed, progress=options["progress"])
+
+
+def run_features(options: dict) -> None:
+    features = load_features(options)
+    features.save(options["out"])
+    log.info("wrote %s: %s, %d features, %d train / %d test", options["out"], features.label,
+             features.num_features, len(features.y_train), len(features.y_test))
+
+
+def run_train(options: dict) -> None:
+    from .anneal import SolverConfig
+    from .hardware import problem_size
+    from .results import make_result, write_result
+    from .train import TrainConfig, train_qubo_head
+
+    solver = SolverConfig(options["solver"], options["reads"], options["sweeps"], dict(options["solver_options"]))
+    config = TrainConfig(bits=options["bits"], mode=options["mode"], iterations=options["iterations"],
+                         lam=options["lam"], box_half_range=options["box_half_range"],
+                         trust_half_range=options["trust_half_range"],
+                         trust_max_half_range=options["trust_max_half_range"], warm_start=options["warm_start"],
+                         seed=options["seed"], jobs=options["jobs"], solver=solver)
+    features = load_features(options)
+    fit = train_qubo_head(features.x_train, features.y_train, features.x_test, features.y_test,
+                          features.num_classes, config, progress=options["progress"])
+    method = "continuous-mm" if config.mode == "continuous" else f"qubo-{config.mode}"
+    result = make_result("qubo", method, features, fit, options, seed=config.seed, bits=config.bits,
+                         mode=config.mode, solver=solver.name if config.mode != "continuous" else None,
+                         qubo=problem_size(features.num_features, config.bits))
+    write_result(result, options["out"])
+    log.info("wrote %s: test accuracy %.4f, train loss %.4f", options["out"], fit["test_accuracy"], fit["train_loss"])
+
+
+def run_baseline(options: dict) -> None:
+    from .baselines import METHODS, fit_baseline
+    from .results import make_result, write_result
+
+    if options["method"] not in METHODS:
+        raise ValueError(f"unknown baseline {options['method']!r}: choose one of {', '.join(METHODS)}")
+    features = load_features(options)
+    sgd_options = {k: options[k] for k in ("epochs", "lr", "momentum", "batch_size")} if options["method"] == "sgd" else {}
+    fit = fit_baseline(options["method"], features.x_train, features.y_train, features.x_test, features.y_test,
+                       features.num_classes, options["lam"], seed=options["seed"], progress=options["progress"],
+                       **sgd_options)
+    write_result(make_result("baseline", options["method"], features, fit, options, seed=options["seed"]),
+                 options["out"])
+    log.info("wrote %s: test accuracy %.4f", options["out"], fit["test_accuracy"])
+
+
+def run_export_qubo(options: dict) -> None:
+    from . import surrogate
+    from .qubo import ClassQubo, box_encoding, export_qubo, trust_encoding
+
+    features = load_features(options)
+    c = options["target_class"]
+    if not 0 <= c < features.num_classes:
+        raise ValueError(f"--class must be in 0..{features.num_classes - 1}, got {c}")
+    X = surrogate.add_bias(features.x_train)
+    W = np.zeros((X.shape[1], features.num_classes))
+    H = surrogate.boehning_curvature(X, options["lam"])
+    G = surrogate.gradient(X, features.y_train, W, options["lam"])
+    if options["mode"] not in ("box", "trust"):
+        raise ValueError(f"unknown mode {options['mode']!r}: choose box or trust")
+    make_encoding = box_encoding if options["mode"] == "box" else (lambda n, k, r: trust_encoding(np.zeros(n), k, r))
+    problem = ClassQubo(H, G[:, c], W[:, c], make_encoding(len(H), options["bits"], options["half_range"]))
+    path = export_qubo(problem, options["out"], metadata={"dataset": features.dataset, "class": c,
+                                                         "bits": options["bits"], "mode": options["mode"]})
+    log.info("wrote %s: %d variables", path, problem.num_variables)
+
+
+def run_hardware(options: dict) -> None:
+    from .features import feature_dimension
+    from .hardware import feasibility_table
+    from .results import write_result
+
+    image_shapes = {"8 px (digits)": (1, 8, 8), "28 px (MNIST-like)": (1, 28, 28), "32 px RGB (CIFAR-10)": (3, 32, 32)}
+    dims = {f"{preset}, {label}": feature_dimension(preset, shape)
+            for preset in options["presets"].split(",") for label, shape in image_shapes.items()}
+    bits = [int(k) for k in str(options["bits"]).split(",")]
+    write_result({"schema": "qubocnn.hardware/1", "rows": feasibility_table(dims, bits)}, options["out"])
+    log.info("wrote %s", options["out"])
+
+
+COMMANDS = {"features": run_features, "train": run_train, "baseline": run_baseline,
+            "export-qubo": run_export_qubo, "hardware": run_hardware}
+
+
+def main(argv=None) -> int:
+    from .data import DataError
+    from .hardware import HardwareError
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s", datefmt="%H:%M:%S")
+    try:
+        command, options = parse_options(argv)
+        COMMANDS[command](options)
+    except (DataError, ValueError, FileNotFoundError, HardwareError) as error:
+        print(f"qubocnn: error: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
