@@ -158,12 +158,15 @@ def export_qubo(problem: ClassQubo, path: str | Path, metadata: dict | None = No
         np.savez_compressed(path, Q=Q, offset=offset, bits=problem.bits, delta=problem.delta,
                             centre=problem.encoding.centre, metadata=json.dumps(metadata or {}))
     elif suffix == ".coo":
-        bqm = to_bqm(problem)
+        # dimod's COO writer rounds to 6 decimals and its reader takes no exponents: write
+        # fixed-point values with 17 decimals, which its reader (and qbsolv-style tools) parse.
+        Q, offset = dense_qubo(problem)
+        rows, cols = np.nonzero(Q)
         with open(path, "w") as fp:
-            fp.write(f"# offset {bqm.offset!r}\n")
+            fp.write(f"# vartype=BINARY\n# offset {offset:.17f}\n")
             for key, value in (metadata or {}).items():
                 fp.write(f"# {key} {value}\n")
-            dimod.serialization.coo.dump(bqm, fp, vartype_header=True)
+            fp.writelines(f"{i} {j} {v:.17f}\n" for i, j, v in zip(rows, cols, Q[rows, cols]))
     elif suffix == ".json":
         bqm = to_bqm(problem)
         with open(path, "w") as fp:

@@ -69,6 +69,11 @@ def surrogate(W: np.ndarray, W_t: np.ndarray, loss_t: float, G: np.ndarray, H: n
     return float(loss_t + np.sum(G * E) + 0.5 * np.sum(E * (H @ E)))
 
 
-def continuous_step(G: np.ndarray, H: np.ndarray) -> np.ndarray:
-    """-H^{-1} G: the step to the continuous minimiser of every U_c at once (Cholesky solve)."""
-    return -scipy.linalg.cho_solve(scipy.linalg.cho_factor(H), G)
+def curvature_factor(H: np.ndarray):
+    """Cholesky factor of H, computed once per run: H does not change between iterations."""
+    return scipy.linalg.cho_factor(H)
+
+
+def continuous_step(G: np.ndarray, factor) -> np.ndarray:
+    """-H^{-1} G: the step to the continuous minimiser of every U_c at once."""
+    return -scipy.linalg.cho_solve(factor, G)

@@ -84,6 +84,7 @@ def train_qubo_head(x_train, y_train, x_test, y_test, num_classes: int, config: 
     W = np.zeros((X.shape[1], C))
     started = time.perf_counter()
     H = surrogate.boehning_curvature(X, lam)
+    factor = surrogate.curvature_factor(H)
     timings = {"curvature": time.perf_counter() - started, "gradient": 0.0, "build": 0.0, "solve": 0.0}
     half_range = config.trust_half_range
     loss = surrogate.cross_entropy(X, y_train, W, lam)
@@ -95,7 +96,7 @@ def train_qubo_head(x_train, y_train, x_test, y_test, num_classes: int, config: 
         for t in tqdm(range(1, config.iterations + 1), desc=f"{config.mode} K={config.bits}", disable=not progress):
             tick = time.perf_counter()
             G = surrogate.gradient(X, y_train, W, lam)
-            best_steps = surrogate.continuous_step(G, H)
+            best_steps = surrogate.continuous_step(G, factor)
             optimum = 0.5 * np.sum(G * best_steps, axis=0)  # U_c - L(W_t) at e* = -H^-1 g_c is g_c^T e* / 2
             timings["gradient"] += time.perf_counter() - tick
             record = {"iteration": t, "continuous_optimum": optimum.tolist()}
