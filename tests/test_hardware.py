@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from qubocnn import hardware as hw
+from qubocnn.anneal import bqm_beta_range
 from qubocnn.hardware import HardwareError
 
 P16, Z12 = "Advantage_system4.1", "Advantage2_system1.x"
@@ -155,7 +156,7 @@ def test_qpu_sampler_without_dwave_system(no_credentials, monkeypatch):
 
 def test_beta_range_ignores_roundoff():
     bqm = dimod.BQM({0: 1.0, 1: -2.0, 2: 1e-17}, {(0, 1): 0.5, (1, 2): 1e-18}, 0.0, "SPIN")
-    hot, cold = hw.beta_range(bqm)
+    hot, cold = bqm_beta_range(bqm)
     assert hot == pytest.approx(np.log(2) / 2.5)
     assert cold == pytest.approx(np.log(100) / 0.5)
 

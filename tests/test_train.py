@@ -1,7 +1,6 @@
 import numpy as np
 import pytest
 
-from qubocnn import surrogate
 from qubocnn.anneal import SolverConfig
 from qubocnn.baselines import fit_baseline
 from qubocnn.train import TrainConfig, train_qubo_head

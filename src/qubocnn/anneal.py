@@ -9,6 +9,7 @@ be passed instead of a name from Python.
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass, field
 
@@ -85,6 +86,25 @@ def beta_range(problem: ClassQubo, rel_tol: float = COEFFICIENT_REL_TOL) -> tupl
     (dwave-samplers' own rule, vectorised)."""
     max_flip, min_coefficient = coefficient_scales(problem, rel_tol)
     return float(np.log(2) / max_flip), float(np.log(100) / min_coefficient)
+
+
+def bqm_beta_range(bqm: dimod.BinaryQuadraticModel, rel_threshold: float = COEFFICIENT_REL_TOL) -> tuple[float, float]:
+    """The same rule for any BQM (an embedded one, say), from its Ising coefficients, vectorised:
+    hot = ln 2 / max_i (|h_i| + sum_j |J_ij|), cold = ln 100 / smallest |coefficient| above
+    rel_threshold x the largest (round-off-sized coefficients are ignored)."""
+    spin = bqm.change_vartype(dimod.SPIN, inplace=False) if bqm.vartype is dimod.BINARY else bqm
+    ldata, (irow, icol, qdata), _ = spin.to_numpy_vectors()
+    ldata, qdata = np.abs(np.asarray(ldata, float)), np.abs(np.asarray(qdata, float))
+    field = ldata.copy()
+    np.add.at(field, np.asarray(irow, np.int64), qdata)
+    np.add.at(field, np.asarray(icol, np.int64), qdata)
+    coeffs = np.concatenate([ldata, qdata])
+    largest = coeffs.max(initial=0.0)
+    if largest <= 0.0:
+        return 0.1, 1.0
+    small = coeffs[coeffs > rel_threshold * largest].min()
+    hot, cold = math.log(2.0) / field.max(), math.log(100.0) / small
+    return float(hot), float(max(cold, hot))
 
 
 def make_sampler(name: str):

@@ -97,6 +97,18 @@ def build_parser() -> argparse.ArgumentParser:
     hardware.add_argument("--bits", help="comma-separated K values (default 5,10,15,20)")
     hardware.add_argument("--out", help="feasibility JSON to write")
     hardware.add_argument("--config", help="YAML file of option values")
+
+    text = "tables and figures from result files (qubocnn.report)"
+    report = commands.add_parser("report", help=text, description=text, argument_default=argparse.SUPPRESS)
+    report.add_argument("action", choices=("collect", "tables", "figures"),
+                        help="collect: one CSV row per run; tables: CSV, Markdown, LaTeX; figures: PNG, PDF")
+    report.add_argument("--results", nargs="+", help="result JSON files or directories (searched recursively)")
+    report.add_argument("--hardware", help="`qubocnn hardware` JSON (default: a hardware.json under --results)")
+    report.add_argument("--out-dir", help="tables: CSV and Markdown go here; figures: PNG and PDF go here")
+    report.add_argument("--latex-dir", help="tables: LaTeX goes here (default: --out-dir)")
+    report.add_argument("--formats", help="figures: comma-separated file formats (default png,pdf)")
+    report.add_argument("--names", help="comma-separated subset of the tables or figures (default: all)")
+    report.add_argument("--out", help="collect: the CSV to write")
     return parser
 
 
@@ -214,8 +226,52 @@ def run_hardware(options: dict) -> None:
     log.info("wrote %s", options["out"])
 
 
+DEFAULTS["report"] = dict(action=None, results=None, hardware=None, out_dir=None, latex_dir=None, formats="png,pdf",
+                          names=None)
+
+
+def run_report(options: dict) -> None:
+    from pathlib import Path
+
+    from . import report
+
+    if not options["results"]:
+        raise ValueError("give --results: result JSON files or directories")
+    results = report.load_results(options["results"])
+    if not results:
+        raise ValueError(f"no {report.RESULT_SCHEMA} files in {' '.join(options['results'])}")
+    hardware = options["hardware"] or report.find_hardware(options["results"])
+    hardware_rows = report.load_hardware(hardware) if hardware else None
+    names = options["names"].split(",") if options["names"] else None
+    if options["action"] == "collect":
+        if not options.get("out"):
+            raise ValueError("missing --out: where should `qubocnn report collect` write its CSV?")
+        Path(options["out"]).parent.mkdir(parents=True, exist_ok=True)
+        Path(options["out"]).write_text(report.collect_table(results).to_csv())
+        log.info("wrote %s: %d runs", options["out"], len(results))
+        return
+    if not options["out_dir"]:
+        raise ValueError(f"missing --out-dir: where should `qubocnn report {options['action']}` write?")
+    if options["action"] == "tables":
+        tables = report.make_tables(results, hardware_rows)
+        unknown = sorted(set(names or ()) - set(report.TABLES))
+        if unknown:
+            raise ValueError(f"unknown table(s) {', '.join(unknown)}: choose from {', '.join(report.TABLES)}")
+        written = [path for name, table in tables.items() if names is None or name in names
+                   for path in report.write_table(table, options["out_dir"], options["latex_dir"])]
+    else:
+        unknown = sorted(set(names or ()) - set(report.FIGURES))
+        if unknown:
+            raise ValueError(f"unknown figure(s) {', '.join(unknown)}: choose from {', '.join(report.FIGURES)}")
+        written = report.write_figures(results, hardware_rows, options["out_dir"],
+                                       formats=options["formats"].split(","), names=names)
+    log.info("wrote %d files from %d runs%s: %s", len(written), len(results),
+             f" and {hardware}" if hardware else " (no hardware file: no size table or figure)",
+             " ".join(str(p) for p in written))
+
+
 COMMANDS = {"features": run_features, "train": run_train, "baseline": run_baseline,
-            "export-qubo": run_export_qubo, "hardware": run_hardware}
+            "export-qubo": run_export_qubo, "hardware": run_hardware, "report": run_report}
 
 
 def main(argv=None) -> int:

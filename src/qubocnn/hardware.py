@@ -35,13 +35,14 @@ QPU; `qpu_sampler` gives the real DWaveCliqueSampler when D-Wave credentials exi
 
 from __future__ import annotations
 
-import math
 import os
 import warnings
 from functools import lru_cache
 
 import dimod
 import numpy as np
+
+from .anneal import bqm_beta_range
 
 SYSTEMS: dict[str, dict] = {
     "Advantage_system4.1": dict(family="pegasus", size=16, tile=None, graph="Pegasus P16",
@@ -229,25 +230,6 @@ def qpu_sampler(solver=None):
 # The embedded path in software
 # ---------------------------------------------------------------------------------------------
 
-def beta_range(bqm: dimod.BinaryQuadraticModel, rel_threshold: float = 1e-9) -> tuple[float, float]:
-    """An SA inverse-temperature range from the (Ising) coefficient magnitudes, vectorised:
-    hot = ln 2 / max_i (|h_i| + sum_j |J_ij|), cold = ln 100 / smallest |coefficient| above
-    rel_threshold x the largest (round-off-sized coefficients are ignored)."""
-    spin = bqm.change_vartype(dimod.SPIN, inplace=False) if bqm.vartype is dimod.BINARY else bqm
-    ldata, (irow, icol, qdata), _ = spin.to_numpy_vectors()
-    ldata, qdata = np.abs(np.asarray(ldata, float)), np.abs(np.asarray(qdata, float))
-    field = ldata.copy()
-    np.add.at(field, np.asarray(irow, np.int64), qdata)
-    np.add.at(field, np.asarray(icol, np.int64), qdata)
-    coeffs = np.concatenate([ldata, qdata])
-    largest = coeffs.max(initial=0.0)
-    if largest <= 0.0:
-        return 0.1, 1.0
-    small = coeffs[coeffs > rel_threshold * largest].min()
-    hot, cold = math.log(2.0) / field.max(), math.log(100.0) / small
-    return float(hot), float(max(cold, hot))
-
-
 @lru_cache(maxsize=None)
 def _physical_sampler(system: str):
     from dwave.samplers import SimulatedAnnealingSampler
@@ -283,7 +265,7 @@ def embedded_sample(bqm: dimod.BinaryQuadraticModel, system: str = DEFAULT_SYSTE
     if chain_strength is None:
         chain_strength = uniform_torque_compensation(bqm)
     target = embed_bqm(bqm, embedding, hardware_graph(system), chain_strength=chain_strength)
-    response = _physical_sampler(system).sample(target, beta_range=beta_range(target), num_reads=num_reads,
+    response = _physical_sampler(system).sample(target, beta_range=bqm_beta_range(target), num_reads=num_reads,
                                                 num_sweeps=num_sweeps, seed=seed)
     sampleset = unembed_sampleset(response, embedding, bqm, chain_break_method=majority_vote,
                                   chain_break_fraction=True)
