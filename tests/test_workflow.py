@@ -1,0 +1,234 @@
+"""The replication workflow: Snakefile lint, config schema, the paper's provenance (every table and
+figure it includes is a rule's output), and qubocnn.report / the notebook on small real results made
+by the CLI (digits, 300 training images, two bit widths, one seed, plus the baselines)."""
+
+import copy
+import csv
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from qubocnn import report
+from qubocnn.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+SNAKEMAKE = [sys.executable, "-m", "snakemake"]
+BITS = (5, 10)
+BASELINES = ("sgd", "logreg", "ridge")
+
+
+def snakemake(*args, env=None, timeout=120):
+    return subprocess.run([*SNAKEMAKE, *args], cwd=ROOT, capture_output=True, text=True, timeout=timeout,
+                          env=env)
+
+
+# ---------------------------------------------------------------------------------------------
+# The Snakefile and its configuration
+# ---------------------------------------------------------------------------------------------
+
+def test_lint_is_clean():
+    run = snakemake("--lint")
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "Lints for" not in run.stdout + run.stderr
+
+
+def load_config():
+    with open(ROOT / "config" / "config.yaml") as stream:
+        return yaml.safe_load(stream)
+
+
+def test_config_validates_against_schema():
+    from snakemake.exceptions import WorkflowError
+    from snakemake.utils import validate
+
+    config = load_config()
+    validate(copy.deepcopy(config), str(ROOT / "config" / "schema.yaml"))
+    assert set(config["datasets"]) == {"digits", "mnist", "fashion_mnist", "cifar10", "emnist", "kmnist",
+                                       "cifar10_jpeg"}
+    assert config["bits"] == [5, 10, 15, 20] and config["modes"] == ["box", "trust"]
+    assert config["seeds"] == [0, 1, 2] and config["solver"] == "wsa"
+    assert set(config["baselines"]) == set(BASELINES)
+    smoke = config["smoke"]
+    assert smoke["datasets"] == ["digits"] and smoke["bits"] == [5, 10] and len(smoke["seeds"]) == 1
+    for bad in ({"bits": [0]}, {"modes": ["round"]}, {"solver": "magic"}, {"unknown_key": 1}):
+        broken = copy.deepcopy(config)
+        broken["smoke"].update(bad)
+        with pytest.raises(WorkflowError):
+            validate(broken, str(ROOT / "config" / "schema.yaml"))
+
+
+def dry_run_jobs(output: str) -> dict[str, list[tuple[list[str], list[str]]]]:
+    """{rule: [(inputs, outputs), ...]} parsed from a dry run's job listing."""
+    jobs: dict[str, list] = {}
+    for block in re.split(r"\n(?=rule |localrule )", output):
+        head = re.match(r"(?:local)?rule (\w+):", block)
+        if not head:
+            continue
+        fields = {}
+        for key in ("input", "output"):
+            found = re.search(rf"^\s+{key}: (.*)$", block, re.M)
+            fields[key] = [p.strip() for p in found.group(1).split(",")] if found else []
+        jobs.setdefault(head.group(1), []).append((fields["input"], fields["output"]))
+    return jobs
+
+
+def paper_includes() -> list[str]:
+    """Files \\input / \\includegraphics'd by paper/main.tex, as paths from the repository root."""
+    tex = (ROOT / "paper" / "main.tex").read_text()
+    macros = dict(re.findall(r"\\providecommand\{\\(\w+)\}\{([^}]*)\}", tex))
+    body = "\n".join(line.split("%")[0] for line in tex.splitlines())  # drop comments
+    found = re.findall(r"\\input\{([^}]*)\}", body)
+    found += re.findall(r"\\includegraphics(?:\[[^\]]*\])?\{([^}]*)\}", body)
+    paths = []
+    for name in found:
+        for macro, value in macros.items():
+            name = name.replace(f"\\{macro}", value)
+        paths.append(os.path.normpath(os.path.join("paper", name)))
+    return paths
+
+
+def test_paper_includes_only_rule_outputs():
+    includes = paper_includes()
+    assert len(includes) >= 10, includes  # five tables, five figures
+    run = snakemake("-n", "--forceall", "paper")
+    assert run.returncode == 0, run.stdout + run.stderr
+    jobs = dry_run_jobs(run.stdout + run.stderr)
+    outputs = {path for rule_jobs in jobs.values() for _, out in rule_jobs for path in out}
+    (paper_inputs, paper_outputs), = jobs["paper"]
+    assert paper_outputs == ["paper/main.pdf"]
+    for path in includes:
+        assert path in outputs, f"paper/main.tex includes {path}, which no rule makes"
+        assert path in paper_inputs, f"rule paper does not list {path} as an input"
+    assert any(p.startswith("paper/tables/") for p in includes) and any(p.startswith("figures/") for p in includes)
+
+
+def test_targets_cover_every_dataset_and_the_smoke_study(tmp_path):
+    full = dry_run_jobs(snakemake("-n", "--forceall").stdout)
+    config = load_config()
+    qubo_runs = len(config["datasets"]) * len(config["bits"]) * len(config["modes"]) * len(config["seeds"])
+    assert len(full["qubo"]) == qubo_runs
+    assert len(full["baseline"]) == len(config["datasets"]) * len(config["seeds"]) * len(BASELINES)
+    assert len(full["continuous"]) == len(config["datasets"]) * len(config["seeds"])
+    assert {"tables_full", "figures_full", "notebook", "collect", "hardware"} <= set(full)
+    smoke = dry_run_jobs(snakemake("-n", "--forceall", "smoke").stdout)
+    assert len(smoke["qubo"]) == 4 and {"tables_smoke", "figures_smoke", "notebook"} <= set(smoke)
+    assert all("/smoke/" in out[0] or out[0].startswith("figures/smoke/") for _, out in
+               smoke["figures_smoke"] + smoke["qubo"])
+    # missing_data: skip leaves out the data sets without files (here: all but digits)
+    env = dict(os.environ, QUBOCNN_DATA=str(tmp_path))
+    skipped = snakemake("-n", "--forceall", "--config", "missing_data=skip", env=env)
+    assert skipped.returncode == 0, skipped.stderr
+    jobs = dry_run_jobs(skipped.stdout)
+    assert len(jobs["qubo"]) == len(config["bits"]) * len(config["modes"]) * len(config["seeds"])
+    assert "skipping" in skipped.stderr and "kmnist" in skipped.stderr
+
+
+# ---------------------------------------------------------------------------------------------
+# Tables, figures and the notebook from real result files
+# ---------------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def results_dir(tmp_path_factory):
+    out = tmp_path_factory.mktemp("results")
+    features = out / "features.npz"
+    quiet = ["--no-progress"]
+    assert main(["features", "--dataset", "digits", "--limit-train", "300", "--out", str(features), *quiet]) == 0
+    runs = out / "runs" / "digits"
+    for bits in BITS:
+        for mode in ("box", "trust"):
+            assert main(["train", "--features", str(features), "--bits", str(bits), "--mode", mode, "--solver", "sa",
+                         "--reads", "2", "--sweeps", "50", "--iterations", "2", "--seed", "0",
+                         "--out", str(runs / f"qubo-{mode}-K{bits}-seed0.json"), *quiet]) == 0
+    assert main(["train", "--features", str(features), "--mode", "continuous", "--iterations", "2",
+                 "--out", str(runs / "continuous-seed0.json"), *quiet]) == 0
+    for method in BASELINES:
+        assert main(["baseline", "--features", str(features), "--method", method, "--epochs", "2",
+                     "--out", str(runs / f"{method}-seed0.json"), *quiet]) == 0
+    assert main(["hardware", "--bits", "5,10", "--out", str(out / "hardware.json")]) == 0
+    return out
+
+
+def read_csv(path):
+    with open(path, newline="") as stream:
+        return list(csv.DictReader(stream))
+
+
+def test_report_tables(results_dir, tmp_path):
+    assert main(["report", "tables", "--results", str(results_dir), "--out-dir", str(tmp_path / "tables"),
+                 "--latex-dir", str(tmp_path / "tex")]) == 0
+    for name in report.TABLES:
+        for path in (tmp_path / "tables" / f"{name}.csv", tmp_path / "tables" / f"{name}.md",
+                     tmp_path / "tex" / f"{name}.tex"):
+            assert path.stat().st_size > 0, path
+
+    main_rows = read_csv(tmp_path / "tables" / "main_accuracy.csv")
+    assert [r["dataset"] for r in main_rows] == ["digits"] and main_rows[0]["bits"] == str(max(BITS))
+    for key in ("qubo_box", "qubo_trust", "continuous_mm", "sgd", "logreg", "ridge"):
+        assert 0.0 <= float(main_rows[0][f"{key}_mean"]) <= 1.0 and main_rows[0][f"{key}_n"] == "1"
+    markdown = (tmp_path / "tables" / "main_accuracy.md").read_text().splitlines()
+    assert len(markdown) == 3 and "sklearn digits" in markdown[2] and f"QUBO box (K={max(BITS)})" in markdown[0]
+
+    precision = read_csv(tmp_path / "tables" / "precision.csv")
+    assert [(r["bits"], r["mode"]) for r in precision] == [(str(k), m) for k in BITS for m in ("box", "trust")]
+    for row in precision:
+        assert float(row["median_relative_gap"]) >= 0 and 0 <= float(row["acceptance_rate"]) <= 1
+        assert int(row["variables"]) == (int(main_rows[0]["num_features"]) + 1) * int(row["bits"])
+
+    runtimes = read_csv(tmp_path / "tables" / "runtimes.csv")
+    assert [r["bits"] for r in runtimes] == [str(k) for k in BITS]
+    assert all(float(r["trust_over_sgd"]) > 0 for r in runtimes)
+
+    sizes = read_csv(tmp_path / "tables" / "qubo_sizes.csv")
+    assert {int(r["bits"]) for r in sizes} == set(BITS) and all(int(r["variables"]) > 0 for r in sizes)
+    limits = read_csv(tmp_path / "tables" / "hardware_limits.csv")
+    assert {r["system"] for r in limits} == {"Advantage_system4.1", "Advantage2_system1.x"}
+    assert all(170 <= int(r["max_clique"]) <= 200 for r in limits)
+
+    latex = (tmp_path / "tex" / "precision.tex").read_text()
+    assert r"\begin{tabular}" in latex and r"\bottomrule" in latex and "_" not in latex.split("\\toprule")[1]
+
+    assert main(["report", "collect", "--results", str(results_dir), "--out", str(tmp_path / "runs.csv")]) == 0
+    assert len(read_csv(tmp_path / "runs.csv")) == 2 * len(BITS) + 1 + len(BASELINES)
+
+
+def test_report_figures(results_dir, tmp_path):
+    assert main(["report", "figures", "--results", str(results_dir / "runs"), "--hardware",
+                 str(results_dir / "hardware.json"), "--out-dir", str(tmp_path)]) == 0
+    for name in report.FIGURES:
+        for fmt in ("png", "pdf"):
+            assert (tmp_path / f"{name}.{fmt}").stat().st_size > 5000, (name, fmt)
+    assert (tmp_path / "accuracy_vs_bits.png").read_bytes()[:4] == b"\x89PNG"
+    assert (tmp_path / "runtime.pdf").read_bytes()[:4] == b"%PDF"
+
+
+def test_report_refuses_missing_results(tmp_path, capsys):
+    assert main(["report", "tables", "--results", str(tmp_path / "none"), "--out-dir", str(tmp_path)]) == 2
+    assert "no result file or directory" in capsys.readouterr().err
+    (tmp_path / "empty").mkdir()
+    assert main(["report", "figures", "--results", str(tmp_path / "empty"), "--out-dir", str(tmp_path)]) == 2
+
+
+def test_notebook_executes(results_dir, tmp_path):
+    nbformat = pytest.importorskip("nbformat")
+    from nbconvert.preprocessors import ExecutePreprocessor
+
+    notebook = nbformat.read(ROOT / "notebooks" / "figures.ipynb", as_version=4)
+    old = os.environ.get("QUBOCNN_RESULTS")
+    os.environ["QUBOCNN_RESULTS"] = str(results_dir)
+    try:
+        ExecutePreprocessor(timeout=300, kernel_name="python3").preprocess(notebook, {"metadata": {"path": str(tmp_path)}})
+    finally:
+        if old is None:
+            os.environ.pop("QUBOCNN_RESULTS")
+        else:
+            os.environ["QUBOCNN_RESULTS"] = old
+    outputs = [o for cell in notebook.cells if cell.cell_type == "code" for o in cell.outputs]
+    assert not [o for o in outputs if o.output_type == "error"]
+    images = [o for o in outputs if "image/png" in o.get("data", {})]
+    assert len(images) == len(report.FIGURES)
+    assert "8 runs" in "".join(o.get("text", "") for o in outputs if o.output_type == "stream")

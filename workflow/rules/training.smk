@@ -1,0 +1,105 @@
+# Features, QUBO training runs, the continuous reference, baselines, hardware feasibility.
+# Every rule calls the `qubocnn` command line; its stdout and stderr go to logs/. The compute rules
+# cap their BLAS/OpenMP threads at the rule's threads, so runs sharing a machine keep their timings.
+
+
+rule features:
+    """Frozen-CNN features of one data set, preset and seed (cached; shared by every run)."""
+    output:
+        "results/{study}/features/{dataset}-{preset}-seed{seed}.npz",
+    log:
+        "logs/{study}/features/{dataset}-{preset}-seed{seed}.log",
+    params:
+        source=source_args,
+    resources:
+        mem_mb=16000,
+        runtime=30,
+    conda:
+        CONDA_ENV
+    shell:
+        "OMP_NUM_THREADS={threads} MKL_NUM_THREADS={threads} "
+        "qubocnn features {params.source} --preset {wildcards.preset} --seed {wildcards.seed} "
+        "--no-progress --out {output} "
+        "> {log} 2>&1 || {{ tail -n 1 {log} >&2; exit 1; }}"
+
+
+rule qubo:
+    """One QUBO training run: data set x bit width K x encoding mode x seed."""
+    input:
+        features_file,
+    output:
+        "results/{study}/runs/{dataset}/qubo-{mode}-K{bits}-seed{seed}.json",
+    log:
+        "logs/{study}/runs/{dataset}/qubo-{mode}-K{bits}-seed{seed}.log",
+    params:
+        options=train_args,
+    threads: train_threads
+    resources:
+        mem_mb=8000,
+        runtime=train_runtime,
+    conda:
+        CONDA_ENV
+    shell:
+        "OMP_NUM_THREADS={threads} MKL_NUM_THREADS={threads} "
+        "qubocnn train --features {input} --bits {wildcards.bits} --mode {wildcards.mode} "
+        "--seed {wildcards.seed} {params.options} --jobs {threads} --no-progress --out {output} "
+        "> {log} 2>&1 || {{ tail -n 1 {log} >&2; exit 1; }}"
+
+
+rule continuous:
+    """The exact majorise-minimise reference path (no QUBO) with the same surrogate and iterations."""
+    input:
+        features_file,
+    output:
+        "results/{study}/runs/{dataset}/continuous-seed{seed}.json",
+    log:
+        "logs/{study}/runs/{dataset}/continuous-seed{seed}.log",
+    params:
+        options=continuous_args,
+    resources:
+        mem_mb=8000,
+        runtime=30,
+    conda:
+        CONDA_ENV
+    shell:
+        "OMP_NUM_THREADS={threads} MKL_NUM_THREADS={threads} "
+        "qubocnn train --features {input} --mode continuous --seed {wildcards.seed} {params.options} "
+        "--no-progress --out {output} "
+        "> {log} 2>&1 || {{ tail -n 1 {log} >&2; exit 1; }}"
+
+
+rule baseline:
+    """A reference head on the same features: SGD (torch), logistic regression or ridge."""
+    input:
+        features_file,
+    output:
+        "results/{study}/runs/{dataset}/{method}-seed{seed}.json",
+    log:
+        "logs/{study}/runs/{dataset}/{method}-seed{seed}.log",
+    params:
+        options=baseline_args,
+    resources:
+        mem_mb=8000,
+        runtime=60,
+    conda:
+        CONDA_ENV
+    shell:
+        "OMP_NUM_THREADS={threads} MKL_NUM_THREADS={threads} "
+        "qubocnn baseline --features {input} --method {wildcards.method} --seed {wildcards.seed} "
+        "{params.options} --no-progress --out {output} "
+        "> {log} 2>&1 || {{ tail -n 1 {log} >&2; exit 1; }}"
+
+
+rule hardware:
+    """D-Wave feasibility: QUBO sizes, the paper's raw-count check, clique embeddings."""
+    output:
+        "results/{study}/hardware.json",
+    log:
+        "logs/{study}/hardware.log",
+    params:
+        options=hardware_args,
+    conda:
+        CONDA_ENV
+    shell:
+        "qubocnn hardware {params.options} --out {output} "
+        "> {log} 2>&1 || {{ tail -n 1 {log} >&2; exit 1; }}"
