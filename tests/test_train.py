@@ -76,3 +76,11 @@ def test_bad_configuration_refused(digits_features):
     x_bad[3, 2] = np.nan
     with pytest.raises(ValueError, match="NaN"):
         train_qubo_head(x_bad, f.y_train, f.x_test, f.y_test, f.num_classes, TrainConfig(), progress=False)
+
+
+def test_refinements_never_worsen_the_answer(digits_features):
+    plain = fit(digits_features, mode="trust", bits=6, iterations=1)
+    refined = fit(digits_features, mode="trust", bits=6, iterations=1, refinements=2)
+    before, after = np.array(plain["history"][1]["energy"]), np.array(refined["history"][1]["energy"])
+    assert np.all(after <= before + 1e-15) and np.any(after < before)
+    assert refined["train_loss"] <= plain["history"][0]["train_loss"]

@@ -24,7 +24,7 @@ DEFAULTS = {
     "features": dict(SOURCE_DEFAULTS, out=None),
     "train": dict(SOURCE_DEFAULTS, bits=10, mode="trust", solver="wsa", reads=10, sweeps=1000, solver_options={},
                   iterations=20, jobs=1, box_half_range=2.0, trust_half_range=1.0, trust_max_half_range=4.0,
-                  warm_start=False, out=None),
+                  warm_start=False, refinements=0, out=None),
     "baseline": dict(SOURCE_DEFAULTS, method="sgd", epochs=20, lr=0.1, momentum=0.9, batch_size=128, out=None),
     "export-qubo": dict(SOURCE_DEFAULTS, bits=10, mode="box", half_range=2.0, target_class=0, out=None),
     "hardware": dict(presets="default,clique", bits="5,10,15,20", out=None, config=None),
@@ -75,6 +75,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--trust-half-range", type=float, help="trust mode: initial half-range (default 1)")
     train.add_argument("--trust-max-half-range", type=float, help="trust mode: cap of the half-range (default 4)")
     train.add_argument("--warm-start", action="store_true", help="start every read from the current weights")
+    train.add_argument("--refinements", type=int,
+                       help="extra QUBOs per class and iteration, re-centred at the best answer with half the range")
     train.add_argument("--out", help="result JSON to write")
 
     baseline = sub["baseline"]
@@ -164,6 +166,7 @@ def run_train(options: dict) -> None:
                          lam=options["lam"], box_half_range=options["box_half_range"],
                          trust_half_range=options["trust_half_range"],
                          trust_max_half_range=options["trust_max_half_range"], warm_start=options["warm_start"],
+                         refinements=options["refinements"],
                          seed=options["seed"], jobs=options["jobs"], solver=solver)
     features = load_features(options)
     fit = train_qubo_head(features.x_train, features.y_train, features.x_test, features.y_test,

@@ -39,6 +39,7 @@ class TrainConfig:
     trust_half_range: float = 1.0
     trust_max_half_range: float = 4.0
     warm_start: bool = False
+    refinements: int = 0
     seed: int = 0
     jobs: int = 1
     solver: SolverConfig = field(default_factory=SolverConfig)
@@ -47,8 +48,8 @@ class TrainConfig:
         check_bits(self.bits)
         if self.mode not in MODES:
             raise ValueError(f"unknown mode {self.mode!r}: choose one of {', '.join(MODES)}")
-        if self.iterations < 1 or self.jobs < 1:
-            raise ValueError("iterations and jobs must be >= 1")
+        if self.iterations < 1 or self.jobs < 1 or self.refinements < 0:
+            raise ValueError("iterations and jobs must be >= 1, refinements >= 0")
         if self.lam <= 0:
             raise ValueError(f"lam must be > 0 (the curvature must be positive definite), got {self.lam}")
 
@@ -56,14 +57,37 @@ class TrainConfig:
         return asdict(self)
 
 
-def solve_seed(seed: int, iteration: int, cls: int) -> int:
-    """An independent seed per (run, iteration, class): results do not depend on the job schedule."""
-    return int(np.random.SeedSequence([seed, iteration, cls]).generate_state(1)[0])
+def solve_seed(seed: int, iteration: int, cls: int, round_: int = 0) -> int:
+    """An independent seed per (run, iteration, class, round): results do not depend on the job schedule."""
+    return int(np.random.SeedSequence([seed, iteration, cls, round_]).generate_state(1)[0])
 
 
-def _solve_task(task):
-    problem, solver, seed, initial_bits = task
-    return solve(problem, solver, seed, initial_bits)
+@dataclass(frozen=True)
+class ClassAnswer:
+    weights: np.ndarray
+    energy: float
+    on_edge: bool
+    seconds: float
+
+
+def solve_class(task) -> ClassAnswer:
+    """Solve one class's QUBO, then `refinements` more QUBOs of the same U_c on grids re-centred at
+    the best answer so far, each with half the previous half-range (zooming in). The solver only
+    ever sees QUBOs; every grid contains the best answer so far, so its energy never rises."""
+    problem, solver, seeds, warm_start = task
+    answer = solve(problem, solver, seeds[0], problem.encoding.encode(problem.anchor) if warm_start else None)
+    on_edge = bool(problem.encoding.on_edge(answer.bits).any())
+    weights, energy, seconds = problem.encoding.decode(answer.bits), answer.energy, answer.seconds
+    half_range = problem.encoding.half_range
+    for seed in seeds[1:]:
+        half_range /= 2
+        zoomed = ClassQubo(problem.curvature, problem.gradient, problem.anchor,
+                           trust_encoding(weights, problem.bits, half_range))
+        answer = solve(zoomed, solver, seed, zoomed.encoding.encode(weights) if warm_start else None)
+        seconds += answer.seconds
+        if answer.energy <= energy:
+            weights, energy = zoomed.encoding.decode(answer.bits), answer.energy
+    return ClassAnswer(weights, energy, on_edge, seconds)
 
 
 def _class_problem(config: TrainConfig, H, g, w_t, half_range) -> ClassQubo:
@@ -105,17 +129,17 @@ def train_qubo_head(x_train, y_train, x_test, y_test, num_classes: int, config: 
             else:
                 tick = time.perf_counter()
                 problems = [_class_problem(config, H, G[:, c], W[:, c], half_range) for c in range(C)]
-                tasks = [(p, solver, solve_seed(config.seed, t, c),
-                          p.encoding.encode(W[:, c]) if config.warm_start else None) for c, p in enumerate(problems)]
+                seeds = [[solve_seed(config.seed, t, c, r) for r in range(1 + config.refinements)] for c in range(C)]
+                tasks = [(p, solver, seeds[c], config.warm_start) for c, p in enumerate(problems)]
                 timings["build"] += time.perf_counter() - tick
                 tick = time.perf_counter()
-                answers = list(pool.map(_solve_task, tasks)) if pool else [_solve_task(task) for task in tasks]
+                answers = list(pool.map(solve_class, tasks)) if pool else [solve_class(task) for task in tasks]
                 timings["solve"] += time.perf_counter() - tick
                 energies = np.array([a.energy for a in answers])
                 accepted = energies <= 0.0
-                on_edge = np.array([bool(p.encoding.on_edge(a.bits).any()) for p, a in zip(problems, answers)])
+                on_edge = np.array([a.on_edge for a in answers])
                 for c in np.flatnonzero(accepted):
-                    W[:, c] = problems[c].encoding.decode(answers[c].bits)
+                    W[:, c] = answers[c].weights
                 record.update({
                     "half_range": problems[0].encoding.half_range,
                     "energy": energies.tolist(),
