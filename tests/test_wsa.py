@@ -133,7 +133,7 @@ def test_cold_start_from_initial_bits_never_goes_up(moves):
 
 
 def test_cold_sweep_from_a_local_minimum_stays_there():
-    """An infinitely cold single sweep from a local minimum found by a previous run stays there."""
+    """An infinitely cold sweep from a previous run's answer never goes above it."""
     problem = make_problem(4, 6, "box")
     best = samples_of(sample(problem, num_reads=10, num_sweeps=500))[0]
     ss = sample(problem, num_reads=3, num_sweeps=1, beta_range=(1e12, 1e12), initial_bits=best)
@@ -147,6 +147,7 @@ def test_cold_sweep_from_a_local_minimum_stays_there():
     dict(num_reads=2.5),
     dict(initial_bits=np.zeros(5, dtype=np.int8)),
     dict(initial_bits=np.full(30, 2, dtype=np.int8)),
+    dict(initial_bits=np.zeros((3, 30), dtype=np.int8)),  # neither one row nor num_reads rows
     dict(beta_range=(0.0, 1.0)),
     dict(beta_range=(1.0,)),
     dict(seed=1.5),
@@ -155,6 +156,17 @@ def test_bad_input_raises(kwargs):
     problem = make_problem(4, 6, "box")  # n = 30
     with pytest.raises(ValueError):
         sample(problem, **kwargs)
+
+
+def test_per_read_initial_bits_and_random_seed():
+    problem = make_problem(4, 6, "box")
+    starts = np.random.default_rng(1).integers(0, 2, (8, problem.num_variables))
+    ss = sample(problem, num_sweeps=1, beta_range=(1e12, 1e12), initial_bits=starts)
+    assert np.all(ss.record.energy <= problem.energies(starts) + 1e-15)
+    unseeded = sample(problem, seed=None)
+    assert 0 <= unseeded.info["seed"] < 2**64
+    again = sample(problem, seed=unseeded.info["seed"])
+    np.testing.assert_array_equal(samples_of(unseeded), samples_of(again))
 
 
 def test_refuses_non_problem():
