@@ -114,7 +114,7 @@ def test_targets_cover_every_dataset_and_the_smoke_study(tmp_path):
     assert len(full["qubo"]) == qubo_runs
     assert len(full["baseline"]) == len(config["datasets"]) * len(config["seeds"]) * len(BASELINES)
     assert len(full["continuous"]) == len(config["datasets"]) * len(config["seeds"])
-    assert {"tables_full", "figures_full", "notebook", "collect", "hardware"} <= set(full)
+    assert {"tables_full", "figures_full", "notebook", "collect", "feasibility"} <= set(full)
     smoke = dry_run_jobs(snakemake("-n", "--forceall", "smoke").stdout)
     assert len(smoke["qubo"]) == 4 and {"tables_smoke", "figures_smoke", "notebook"} <= set(smoke)
     assert all("/smoke/" in out[0] or out[0].startswith("figures/smoke/") for _, out in

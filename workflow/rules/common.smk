@@ -112,10 +112,12 @@ def source_args(wildcards):
 
 
 def train_args(wildcards):
+    """Refinements apply to trust mode only: box mode stays the paper's literal method."""
     s = STUDIES[wildcards.study]
+    refinements = s.get("refinements", 0) if wildcards.mode == "trust" else 0
     return (f"--solver {s['solver']} --reads {s['reads']} --sweeps {s['sweeps']} --iterations {s['iterations']} "
             f"--lam {s['lam']} --box-half-range {s['box_half_range']} --trust-half-range {s['trust_half_range']} "
-            f"--trust-max-half-range {s['trust_max_half_range']}")
+            f"--trust-max-half-range {s['trust_max_half_range']} --refinements {refinements}")
 
 
 def continuous_args(wildcards):

@@ -12,7 +12,7 @@ LATEX_CONTAINER = "docker://texlive/texlive:latest"
 
 
 localrules:
-    hardware,
+    feasibility,
     collect,
     notebook,
     paper,

@@ -17,7 +17,7 @@ rule features:
     conda:
         CONDA_ENV
     shell:
-        "OMP_NUM_THREADS={threads} MKL_NUM_THREADS={threads} "
+        "OMP_NUM_THREADS={threads} MKL_NUM_THREADS={threads} NUMBA_NUM_THREADS={threads} "
         "qubocnn features {params.source} --preset {wildcards.preset} --seed {wildcards.seed} "
         "--no-progress --out {output} "
         "> {log} 2>&1 || {{ tail -n 1 {log} >&2; exit 1; }}"
@@ -40,7 +40,7 @@ rule qubo:
     conda:
         CONDA_ENV
     shell:
-        "OMP_NUM_THREADS={threads} MKL_NUM_THREADS={threads} "
+        "OMP_NUM_THREADS={threads} MKL_NUM_THREADS={threads} NUMBA_NUM_THREADS={threads} "
         "qubocnn train --features {input} --bits {wildcards.bits} --mode {wildcards.mode} "
         "--seed {wildcards.seed} {params.options} --jobs {threads} --no-progress --out {output} "
         "> {log} 2>&1 || {{ tail -n 1 {log} >&2; exit 1; }}"
@@ -62,7 +62,7 @@ rule continuous:
     conda:
         CONDA_ENV
     shell:
-        "OMP_NUM_THREADS={threads} MKL_NUM_THREADS={threads} "
+        "OMP_NUM_THREADS={threads} MKL_NUM_THREADS={threads} NUMBA_NUM_THREADS={threads} "
         "qubocnn train --features {input} --mode continuous --seed {wildcards.seed} {params.options} "
         "--no-progress --out {output} "
         "> {log} 2>&1 || {{ tail -n 1 {log} >&2; exit 1; }}"
@@ -84,13 +84,13 @@ rule baseline:
     conda:
         CONDA_ENV
     shell:
-        "OMP_NUM_THREADS={threads} MKL_NUM_THREADS={threads} "
+        "OMP_NUM_THREADS={threads} MKL_NUM_THREADS={threads} NUMBA_NUM_THREADS={threads} "
         "qubocnn baseline --features {input} --method {wildcards.method} --seed {wildcards.seed} "
         "{params.options} --no-progress --out {output} "
         "> {log} 2>&1 || {{ tail -n 1 {log} >&2; exit 1; }}"
 
 
-rule hardware:
+rule feasibility:
     """D-Wave feasibility: QUBO sizes, the paper's raw-count check, clique embeddings."""
     output:
         "results/{study}/hardware.json",
