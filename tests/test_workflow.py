@@ -232,3 +232,13 @@ def test_notebook_executes(results_dir, tmp_path):
     images = [o for o in outputs if "image/png" in o.get("data", {})]
     assert len(images) == len(report.FIGURES)
     assert "8 runs" in "".join(o.get("text", "") for o in outputs if o.output_type == "stream")
+
+
+def test_hardware_target_exists_and_is_not_part_of_all(tmp_path):
+    """The refusal itself (no token: one line, no network) is tested in test_cli and test_hardware."""
+    env = {k: v for k, v in os.environ.items() if k != "DWAVE_API_TOKEN"}
+    env.update(HOME=str(tmp_path), DWAVE_CONFIG_FILE=str(tmp_path / "none.conf"))
+    dry = snakemake("-n", "hardware", env=env)
+    assert dry.returncode == 0 and "rule hardware" in dry.stdout
+    full = dry_run_jobs(snakemake("-n", "--forceall").stdout)
+    assert "hardware" not in full  # not part of `all`

@@ -24,7 +24,7 @@ DEFAULTS = {
     "features": dict(SOURCE_DEFAULTS, out=None),
     "train": dict(SOURCE_DEFAULTS, bits=10, mode="trust", solver="wsa", reads=10, sweeps=1000, solver_options={},
                   iterations=20, jobs=1, box_half_range=2.0, trust_half_range=1.0, trust_max_half_range=4.0,
-                  warm_start=False, refinements=0, out=None),
+                  warm_start=False, refinements=0, solver_option=None, out=None),
     "baseline": dict(SOURCE_DEFAULTS, method="sgd", epochs=20, lr=0.1, momentum=0.9, batch_size=128, out=None),
     "export-qubo": dict(SOURCE_DEFAULTS, bits=10, mode="box", half_range=2.0, target_class=0, out=None),
     "hardware": dict(presets="default,clique", bits="5,10,15,20", out=None, config=None),
@@ -68,6 +68,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--mode", help="box (the paper's fixed grid), trust (re-centred, adaptive) or continuous")
     train.add_argument("--solver", help="wsa (default), sa, neal, tabu, steepest, exact, qpu")
     train.add_argument("--reads", type=int, help="reads per QUBO (default 10)")
+    train.add_argument("--solver-option", action="append", metavar="KEY=VALUE",
+                       help="extra sampler argument, e.g. annealing_time=20 or chain_strength=2 (repeatable)")
     train.add_argument("--sweeps", type=int, help="sweeps per read (default 1000)")
     train.add_argument("--iterations", type=int, help="majorise-minimise iterations (default 20)")
     train.add_argument("--jobs", type=int, help="worker processes for the per-class QUBOs (default 1)")
@@ -161,7 +163,16 @@ def run_train(options: dict) -> None:
     from .results import make_result, write_result
     from .train import TrainConfig, train_qubo_head
 
-    solver = SolverConfig(options["solver"], options["reads"], options["sweeps"], dict(options["solver_options"]))
+    solver_options = dict(options["solver_options"])
+    for item in options.get("solver_option") or []:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise ValueError(f"--solver-option takes KEY=VALUE, got {item!r}")
+        solver_options[key] = yaml.safe_load(value)
+    solver = SolverConfig(options["solver"], options["reads"], options["sweeps"], solver_options)
+    if solver.name == "qpu":
+        from .hardware import require_credentials
+        require_credentials()
     config = TrainConfig(bits=options["bits"], mode=options["mode"], iterations=options["iterations"],
                          lam=options["lam"], box_half_range=options["box_half_range"],
                          trust_half_range=options["trust_half_range"],

@@ -211,14 +211,19 @@ def has_dwave_credentials() -> bool:
         return False
 
 
+def require_credentials() -> None:
+    """Refuse, before any work or network call, when no D-Wave token is configured."""
+    if not has_dwave_credentials():
+        raise HardwareError(NO_TOKEN_MESSAGE)
+
+
 def qpu_sampler(solver=None):
     """dwave-system's DWaveCliqueSampler (clique-embeds each dense BQM; connects to Leap).
 
     Credentials are checked first, without importing anything that connects: raises
     HardwareError if there is no token, or if dwave-system is not installed. Sample with
     `qpu_sampler().sample(bqm, **QPU_DEFAULTS)` (num_reads, annealing_time, chain_strength)."""
-    if not has_dwave_credentials():
-        raise HardwareError(NO_TOKEN_MESSAGE)
+    require_credentials()
     try:
         from dwave.system import DWaveCliqueSampler
     except ImportError as exc:

@@ -127,14 +127,26 @@ def find_hardware(paths: str | os.PathLike | Iterable[str | os.PathLike]) -> Pat
 # Statistics over runs
 # ---------------------------------------------------------------------------------------------
 
+def dataset_key(run: dict) -> str:
+    """Runs on another feature preset than the default (the hardware-sized `clique` preset) are
+    their own row group: 'mnist:clique'."""
+    preset = run.get("preset") or "default"
+    return run["dataset"] if preset == "default" else f"{run['dataset']}:{preset}"
+
+
 def dataset_order(results: Sequence[dict]) -> list[str]:
-    seen = list(dict.fromkeys(r["dataset"] for r in results))
-    known = [d for d in DATASET_ORDER if d in seen]
-    return known + [d for d in seen if d not in DATASET_ORDER]
+    seen = list(dict.fromkeys(dataset_key(r) for r in results))
+    known = [k for d in DATASET_ORDER for k in seen if k.split(":")[0] == d]
+    return known + [k for k in seen if k not in known]
 
 
 def dataset_labels(results: Sequence[dict]) -> dict[str, str]:
-    return {r["dataset"]: r.get("dataset_label") or r["dataset"] for r in results}
+    labels = {}
+    for r in results:
+        label = r.get("dataset_label") or r["dataset"]
+        key = dataset_key(r)
+        labels[key] = label if key == r["dataset"] else f"{label}, {r['preset']} preset (d={r['num_features']})"
+    return labels
 
 
 def group_runs(results: Sequence[dict]) -> dict[tuple, list[dict]]:
@@ -142,7 +154,7 @@ def group_runs(results: Sequence[dict]) -> dict[tuple, list[dict]]:
     groups = defaultdict(list)
     for r in results:
         bits = r.get("bits") if r["method"] in QUBO_METHODS else None
-        groups[(r["dataset"], r["method"], bits)].append(r)
+        groups[(dataset_key(r), r["method"], bits)].append(r)
     for runs in groups.values():
         runs.sort(key=lambda r: r.get("seed", 0))
     return dict(groups)
@@ -331,7 +343,7 @@ def main_accuracy_table(results: Sequence[dict]) -> Table:
             m, s, n = mean_std([r["test_accuracy"] for r in runs])
             cells.append(fmt_pct(m, s, n))
             raw += [m, s, n]
-        d = sorted({r["num_features"] for r in results if r["dataset"] == dataset})
+        d = sorted({r["num_features"] for r in results if dataset_key(r) == dataset})
         rows.append([labels[dataset], "/".join(map(str, d))] + cells + [str(len(seeds))])
         csv_rows.append([dataset, labels[dataset], "/".join(map(str, d)), kmax] + raw)
     return Table("main_accuracy", "Test accuracy (%) on the frozen-CNN features, mean ± std over seeds",
@@ -487,7 +499,7 @@ def collect_table(results: Sequence[dict]) -> Table:
         raise ValueError("no result files: nothing to collect")
     records = [run_summary(r) for r in results]
     order = {d: i for i, d in enumerate(dataset_order(results))}
-    records.sort(key=lambda r: (order[r["dataset"]], r["method"], r["bits"] or 0, r["seed"] or 0))
+    records.sort(key=lambda r: (order[dataset_key(r)], r["method"], r["bits"] or 0, r["seed"] or 0))
     columns = list(records[0])
     return Table("runs", "Every run, one row each", columns, [[str(r[c]) for c in columns] for r in records],
                  columns, [[r[c] for c in columns] for r in records])

@@ -86,12 +86,18 @@ STUDIES = {name: _study(name) for name in STUDY_NAMES}
 
 wildcard_constraints:
     study="|".join(STUDY_NAMES),
-    dataset=r"[A-Za-z0-9_]+",
+    dataset=r"[A-Za-z0-9_]+(\+[a-z]+)?",
     preset=r"[a-z]+",
     mode="box|trust",
     bits=r"\d+",
     seed=r"\d+",
     method="sgd|logreg|ridge",
+
+
+def split_dataset(dataset):
+    """Run folders name a data set, or DATASET+PRESET for runs on another feature preset."""
+    name, _, preset = dataset.partition("+")
+    return name, preset or None
 
 
 def source_args(wildcards):
@@ -142,18 +148,23 @@ def train_threads(wildcards):
 
 
 def features_file(wildcards):
-    preset = STUDIES[wildcards.study]["preset"]
-    return f"results/{wildcards.study}/features/{wildcards.dataset}-{preset}-seed{wildcards.seed}.npz"
+    name, preset = split_dataset(wildcards.dataset)
+    preset = preset or STUDIES[wildcards.study]["preset"]
+    return f"results/{wildcards.study}/features/{name}-{preset}-seed{wildcards.seed}.npz"
 
 
 def run_files(study):
     """Every run result of a study."""
     s = STUDIES[study]
+    groups = [(dataset, s["bits"]) for dataset in s["datasets"]]
+    if s.get("small_preset"):
+        small = s["small_preset"]
+        groups += [(f"{dataset}+{small['preset']}", small["bits"]) for dataset in s["datasets"]]
     files = []
-    for dataset in s["datasets"]:
+    for dataset, bits_list in groups:
         for seed in s["seeds"]:
             base = f"results/{study}/runs/{dataset}"
-            files += [f"{base}/qubo-{mode}-K{bits}-seed{seed}.json" for mode in s["modes"] for bits in s["bits"]]
+            files += [f"{base}/qubo-{mode}-K{bits}-seed{seed}.json" for mode in s["modes"] for bits in bits_list]
             files.append(f"{base}/continuous-seed{seed}.json")
             files += [f"{base}/{method}-seed{seed}.json" for method in s["baselines"]]
     return files
@@ -179,5 +190,14 @@ def study_targets(study):
 
 def train_runtime(wildcards):
     """Minutes a cluster job may take (SLURM `runtime`): grows with the data set and K."""
-    large = wildcards.dataset not in ("digits",)
+    large = split_dataset(wildcards.dataset)[0] != "digits"
     return (60 if large else 10) * max(1, int(wildcards.bits) // 5)
+
+
+def qpu_args(wildcards):
+    q = config["qpu"]
+    options = [f"--bits {q['bits']}", f"--reads {q['reads']}", f"--iterations {q['iterations']}",
+               f"--lam {config['lam']}", f"--solver-option annealing_time={q['annealing_time']}"]
+    if q.get("chain_strength") is not None:
+        options.append(f"--solver-option chain_strength={q['chain_strength']}")
+    return " ".join(options)

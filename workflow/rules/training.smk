@@ -103,3 +103,21 @@ rule feasibility:
     shell:
         "qubocnn hardware {params.options} --out {output} "
         "> {log} 2>&1 || {{ tail -n 1 {log} >&2; exit 1; }}"
+
+
+rule hardware:
+    """The hardware-sized preset trained on a D-Wave QPU (not part of `all`; needs a D-Wave token).
+    Without one, `qubocnn train --solver qpu` refuses at once with a one-line message."""
+    input:
+        "results/full/features/digits-clique-seed0.npz",
+    output:
+        f"results/qpu/runs/digits+clique/qubo-trust-K{config['qpu']['bits']}-seed0.json",
+    log:
+        "logs/qpu/digits-clique.log",
+    params:
+        options=qpu_args,
+    conda:
+        CONDA_ENV
+    shell:
+        "qubocnn train --features {input} --mode trust --solver qpu {params.options} --seed 0 --no-progress "
+        "--out {output} > {log} 2>&1 || {{ tail -n 1 {log} >&2; exit 1; }}"
