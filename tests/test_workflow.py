@@ -110,10 +110,13 @@ def test_paper_includes_only_rule_outputs():
 def test_targets_cover_every_dataset_and_the_smoke_study(tmp_path):
     full = dry_run_jobs(snakemake("-n", "--forceall").stdout)
     config = load_config()
-    qubo_runs = len(config["datasets"]) * len(config["bits"]) * len(config["modes"]) * len(config["seeds"])
+    # every data set on the default preset, and again on the hardware-sized one (small_preset)
+    bits = len(config["bits"]) + len(config["small_preset"]["bits"])
+    qubo_runs = len(config["datasets"]) * bits * len(config["modes"]) * len(config["seeds"])
     assert len(full["qubo"]) == qubo_runs
-    assert len(full["baseline"]) == len(config["datasets"]) * len(config["seeds"]) * len(BASELINES)
-    assert len(full["continuous"]) == len(config["datasets"]) * len(config["seeds"])
+    assert len(full["baseline"]) == 2 * len(config["datasets"]) * len(config["seeds"]) * len(BASELINES)
+    assert len(full["continuous"]) == 2 * len(config["datasets"]) * len(config["seeds"])
+    assert any("+clique/" in out[0] for _, out in full["qubo"])
     assert {"tables_full", "figures_full", "notebook", "collect", "feasibility"} <= set(full)
     smoke = dry_run_jobs(snakemake("-n", "--forceall", "smoke").stdout)
     assert len(smoke["qubo"]) == 4 and {"tables_smoke", "figures_smoke", "notebook"} <= set(smoke)
@@ -124,7 +127,8 @@ def test_targets_cover_every_dataset_and_the_smoke_study(tmp_path):
     skipped = snakemake("-n", "--forceall", "--config", "missing_data=skip", env=env)
     assert skipped.returncode == 0, skipped.stderr
     jobs = dry_run_jobs(skipped.stdout)
-    assert len(jobs["qubo"]) == len(config["bits"]) * len(config["modes"]) * len(config["seeds"])
+    assert len(jobs["qubo"]) == bits * len(config["modes"]) * len(config["seeds"])
+    assert {out[0].split("/")[3] for _, out in jobs["qubo"]} == {"digits", "digits+clique"}
     assert "skipping" in skipped.stderr and "kmnist" in skipped.stderr
 
 
