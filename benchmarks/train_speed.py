@@ -48,7 +48,7 @@ def main() -> None:
     print("|---|---|---|---|")
     for name, seconds, accuracy in rows:
         print(f"| {name} | {seconds:.1f} | {seconds / rows[0][1]:.1f}x | {100 * accuracy:.2f} |")
-    print(f"\nQUBO time split: " + ", ".join(f"{k} {v:.1f} s" for k, v in qubo["timings"].items()))
+    print("\nQUBO time split: " + ", ".join(f"{k} {v:.1f} s" for k, v in qubo["timings"].items()))
 
 
 if __name__ == "__main__":
