@@ -210,6 +210,8 @@ def run_export_qubo(options: dict) -> None:
     from . import surrogate
     from .qubo import ClassQubo, box_encoding, export_qubo, trust_encoding
 
+    if options["mode"] not in ("box", "trust"):
+        raise ValueError(f"unknown mode {options['mode']!r}: choose box or trust")
     features = load_features(options)
     c = options["target_class"]
     if not 0 <= c < features.num_classes:
@@ -218,8 +220,6 @@ def run_export_qubo(options: dict) -> None:
     W = np.zeros((X.shape[1], features.num_classes))
     H = surrogate.boehning_curvature(X, options["lam"])
     G = surrogate.gradient(X, features.y_train, W, options["lam"])
-    if options["mode"] not in ("box", "trust"):
-        raise ValueError(f"unknown mode {options['mode']!r}: choose box or trust")
     make_encoding = box_encoding if options["mode"] == "box" else (lambda n, k, r: trust_encoding(np.zeros(n), k, r))
     problem = ClassQubo(H, G[:, c], W[:, c], make_encoding(len(H), options["bits"], options["half_range"]))
     path = export_qubo(problem, options["out"], metadata={"dataset": features.dataset, "class": c,

@@ -21,6 +21,7 @@ import torch
 from tqdm import tqdm
 
 from .data import Dataset
+from .surrogate import check_features
 
 logger = logging.getLogger("qubocnn.features")
 
@@ -132,9 +133,7 @@ def standardise(train: np.ndarray, test: np.ndarray) -> tuple[np.ndarray, np.nda
 
     Returns (train_std, test_std, kept), kept being the boolean mask of the columns retained.
     """
-    bad = int(np.count_nonzero(~np.isfinite(train)) + np.count_nonzero(~np.isfinite(test)))
-    if bad:
-        raise ValueError(f"features contain NaN or inf values ({bad} of them): check the input images")
+    check_features(train, test)
     mean, std = train.mean(axis=0), train.std(axis=0)
     kept = std > 1e-8 * max(1.0, float(std.max(initial=0.0)))
     if not kept.any():

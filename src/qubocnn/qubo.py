@@ -124,10 +124,6 @@ class ClassQubo:
         """E(b) + offset, evaluated in weight space: equals the dense QUBO's energy."""
         return class_surrogate(self.step(b), self.gradient, self.curvature)
 
-    def continuous_step(self) -> np.ndarray:
-        """The unconstrained minimiser of this class's surrogate, as a step from the anchor."""
-        return -np.linalg.solve(self.curvature, self.gradient)
-
 
 def dense_qubo(problem: ClassQubo) -> tuple[np.ndarray, float]:
     """Upper-triangular Q (linear terms on the diagonal) and offset with E(b) = b^T Q b + offset."""

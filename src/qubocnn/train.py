@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import time
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 import numpy as np
 from tqdm.auto import tqdm
@@ -52,10 +52,6 @@ class TrainConfig:
             raise ValueError("iterations and jobs must be >= 1, refinements >= 0")
         if self.lam <= 0:
             raise ValueError(f"lam must be > 0 (the curvature must be positive definite), got {self.lam}")
-
-    def as_dict(self) -> dict:
-        return asdict(self)
-
 
 def solve_seed(seed: int, iteration: int, cls: int, round_: int = 0) -> int:
     """An independent seed per (run, iteration, class, round): results do not depend on the job schedule."""
