@@ -183,6 +183,16 @@ def test_report_tables(results_dir, tmp_path):
         assert float(row["median_relative_gap"]) >= 0 and 0 <= float(row["acceptance_rate"]) <= 1
         assert int(row["variables"]) == (int(main_rows[0]["num_features"]) + 1) * int(row["bits"])
 
+    gaps = read_csv(tmp_path / "tables" / "annealing_gap.csv")
+    assert [(r["bits"], r["mode"]) for r in gaps] == [(r["bits"], r["mode"]) for r in precision]
+    for row, prec in zip(gaps, precision):
+        assert float(row["median_relative_gap"]) == float(prec["median_relative_gap"])
+        assert float(row["gap_q25"]) <= float(row["median_relative_gap"]) <= float(row["gap_q75"])
+        # one seed: the difference is this run's accuracy minus the baseline's, in points
+        for ref in ("logreg", "sgd"):
+            expected = 100 * (float(prec["test_accuracy_mean"]) - float(main_rows[0][f"{ref}_mean"]))
+            assert float(row[f"minus_{ref}_mean"]) == pytest.approx(expected)
+
     runtimes = read_csv(tmp_path / "tables" / "runtimes.csv")
     assert [r["bits"] for r in runtimes] == [str(k) for k in BITS]
     assert all(float(r["trust_over_sgd"]) > 0 for r in runtimes)

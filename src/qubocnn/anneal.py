@@ -29,8 +29,8 @@ COEFFICIENT_REL_TOL = 1e-9
 @dataclass(frozen=True)
 class SolverConfig:
     name: str = "wsa"
-    num_reads: int = 10
-    num_sweeps: int = 1000
+    num_reads: int = 4
+    num_sweeps: int = 200
     options: dict = field(default_factory=dict)
 
     def __post_init__(self):
@@ -69,15 +69,20 @@ def coefficient_scales(problem: ClassQubo, rel_tol: float = COEFFICIENT_REL_TOL)
     # sum over every other bit (l, m) of |Q_(j,k),(l,m)| = delta^2 2^k (sum_l |H_jl| (2^K - 1) - |H_jj| 2^k)
     row_sums = delta**2 * p * ((absH.sum(axis=1) * (2.0**K - 1))[:, None] - np.outer(np.diag(absH), p))
     max_flip = float(np.max(np.abs(diagonal) + row_sums.ravel()))
-    exponents = 2.0 ** np.arange(2 * K - 1)
-    off_mask = ~np.eye(len(H), dtype=bool)
-    offdiagonal = delta**2 * np.concatenate([
-        np.outer(absH[off_mask], exponents).ravel(),
-        np.outer(np.diag(absH), exponents[1:2 * K - 2]).ravel(),  # same parameter: k != m, so 1 <= k+m <= 2K-3
-    ])
-    magnitudes = np.concatenate([np.abs(diagonal), offdiagonal])
-    significant = magnitudes[magnitudes > rel_tol * magnitudes.max()]
-    return max_flip, float(significant.min())
+    # Off-diagonal magnitudes delta^2 2^(k+m) |H_jl|: any 0 <= k+m <= 2K-2 for j != l, and
+    # 1 <= k+m <= 2K-3 within one parameter (k != m). Per exponent, the smallest significant one is
+    # found by bisection in the sorted |H| values, without listing all O(d^2 K^2) coefficients.
+    exponents = delta**2 * 2.0 ** np.arange(2 * K - 1)
+    groups = [(np.sort(absH[~np.eye(len(H), dtype=bool)]), exponents), (np.sort(np.diag(absH)), exponents[1:2 * K - 2])]
+    groups = [(values, scales) for values, scales in groups if len(values) and len(scales)]
+    diagonal = np.abs(diagonal)
+    threshold = rel_tol * max(diagonal.max(), *(values[-1] * scales[-1] for values, scales in groups))
+    smallest = [diagonal[diagonal > threshold]]
+    for values, scales in groups:
+        index = np.searchsorted(values, threshold / scales, side="right")
+        found = index < len(values)
+        smallest.append(values[index[found]] * scales[found])
+    return max_flip, float(np.concatenate(smallest).min())
 
 
 def beta_range(problem: ClassQubo, rel_tol: float = COEFFICIENT_REL_TOL) -> tuple[float, float]:

@@ -22,9 +22,9 @@ SOURCE_DEFAULTS = dict(features=None, dataset=None, data_root=None, download=Fal
                        lam=1e-3, progress=True, config=None)
 DEFAULTS = {
     "features": dict(SOURCE_DEFAULTS, out=None),
-    "train": dict(SOURCE_DEFAULTS, bits=10, mode="trust", solver="wsa", reads=10, sweeps=1000, solver_options={},
-                  iterations=20, jobs=1, box_half_range=2.0, trust_half_range=1.0, trust_max_half_range=4.0,
-                  warm_start=False, refinements=0, solver_option=None, out=None),
+    "train": dict(SOURCE_DEFAULTS, bits=10, mode="trust", solver="wsa", reads=4, sweeps=200, solver_options={},
+                  iterations=30, jobs=1, box_half_range=2.0, trust_half_range=1.0, trust_max_half_range=4.0,
+                  warm_start=False, refinements=None, accelerate=None, solver_option=None, out=None),
     "baseline": dict(SOURCE_DEFAULTS, method="sgd", epochs=20, lr=0.1, momentum=0.9, batch_size=128, out=None),
     "export-qubo": dict(SOURCE_DEFAULTS, bits=10, mode="box", half_range=2.0, target_class=0, out=None),
     "hardware": dict(presets="default,clique", bits="5,10,15,20", out=None, config=None),
@@ -67,18 +67,22 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--bits", type=int, help="K, bits per parameter (1..32, default 10)")
     train.add_argument("--mode", help="box (the paper's fixed grid), trust (re-centred, adaptive) or continuous")
     train.add_argument("--solver", help="wsa (default), sa, neal, tabu, steepest, exact, qpu")
-    train.add_argument("--reads", type=int, help="reads per QUBO (default 10)")
+    train.add_argument("--reads", type=int, help="reads per QUBO (default 4)")
     train.add_argument("--solver-option", action="append", metavar="KEY=VALUE",
                        help="extra sampler argument, e.g. annealing_time=20 or chain_strength=2 (repeatable)")
-    train.add_argument("--sweeps", type=int, help="sweeps per read (default 1000)")
-    train.add_argument("--iterations", type=int, help="majorise-minimise iterations (default 20)")
+    train.add_argument("--sweeps", type=int, help="sweeps per read (default 200)")
+    train.add_argument("--iterations", type=int, help="majorise-minimise iterations (default 30)")
     train.add_argument("--jobs", type=int, help="worker processes for the per-class QUBOs (default 1)")
     train.add_argument("--box-half-range", type=float, help="box mode: weights in [-R, R) (default 2)")
     train.add_argument("--trust-half-range", type=float, help="trust mode: initial half-range (default 1)")
     train.add_argument("--trust-max-half-range", type=float, help="trust mode: cap of the half-range (default 4)")
     train.add_argument("--warm-start", action="store_true", help="start every read from the current weights")
     train.add_argument("--refinements", type=int,
-                       help="extra QUBOs per class and iteration, re-centred at the best answer with half the range")
+                       help="extra QUBOs per class and iteration, re-centred at the best answer with half the range "
+                            "(default: 6 in trust mode, 0 in box mode)")
+    train.add_argument("--accelerate", action=argparse.BooleanOptionalAction,
+                       help="MFISTA momentum: build each iteration's QUBOs at an extrapolated point "
+                            "(default: on for trust and continuous, off for box)")
     train.add_argument("--out", help="result JSON to write")
 
     baseline = sub["baseline"]
@@ -177,7 +181,7 @@ def run_train(options: dict) -> None:
                          lam=options["lam"], box_half_range=options["box_half_range"],
                          trust_half_range=options["trust_half_range"],
                          trust_max_half_range=options["trust_max_half_range"], warm_start=options["warm_start"],
-                         refinements=options["refinements"],
+                         refinements=options["refinements"], accelerate=options["accelerate"],
                          seed=options["seed"], jobs=options["jobs"], solver=solver)
     features = load_features(options)
     fit = train_qubo_head(features.x_train, features.y_train, features.x_test, features.y_test,
@@ -185,6 +189,7 @@ def run_train(options: dict) -> None:
     method = "continuous-mm" if config.mode == "continuous" else f"qubo-{config.mode}"
     result = make_result("qubo", method, features, fit, options, seed=config.seed, bits=config.bits,
                          mode=config.mode, solver=solver.name if config.mode != "continuous" else None,
+                         accelerated=config.accelerated, refinements=config.num_refinements,
                          qubo=problem_size(features.num_features, config.bits))
     write_result(result, options["out"])
     log.info("wrote %s: test accuracy %.4f, train loss %.4f", options["out"], fit["test_accuracy"], fit["train_loss"])

@@ -9,6 +9,16 @@ Modes: `box` (grid centred at 0 with a fixed half-range: the paper's literal rea
 centred at W_t with an adaptive half-range: halve it when every class's answer lies strictly inside
 the grid, double it up to a cap when one touches the edge) and `continuous` (the exact minimiser of
 U, no QUBO: the classical reference path the QUBO answers are measured against).
+
+Acceleration (on by default for trust and continuous, off for box): Boehning's curvature is loose
+near the optimum, so plain majorise-minimise needs hundreds of iterations to reach the logistic-
+regression optimum (MNIST: train loss 0.339 after 20, 0.257 after 200, optimum 0.251). With
+`accelerate`, the surrogate is built at MFISTA's extrapolated point y_t (Beck & Teboulle 2009, monotone
+FISTA) instead of at W_t: the candidate Z_t+1 minimises the surrogate at y_t, and W_t+1 = Z_t+1 only if
+L(Z_t+1) <= L(W_t), else W_t is kept (the momentum still uses Z_t+1). The curvature H stays the same
+at every iteration, the QUBOs only move their anchor, and the training loss still never rises
+(MNIST: 0.267 after 20 iterations, 0.253 after 40). Without acceleration, y_t = W_t and every
+candidate is taken, as majorisation guarantees.
 """
 
 from __future__ import annotations
@@ -27,19 +37,23 @@ from .qubo import ClassQubo, box_encoding, check_bits, trust_encoding
 
 log = logging.getLogger("qubocnn.train")
 MODES = ("box", "trust", "continuous")
+DEFAULT_TRUST_REFINEMENTS = 6
 
 
 @dataclass(frozen=True)
 class TrainConfig:
     bits: int = 10
     mode: str = "trust"
-    iterations: int = 20
+    iterations: int = 30
     lam: float = 1e-3
     box_half_range: float = 2.0
     trust_half_range: float = 1.0
     trust_max_half_range: float = 4.0
     warm_start: bool = False
-    refinements: int = 0
+    # None: the defaults that close the annealing gap in trust mode (6 refinements, MFISTA momentum)
+    # and the paper's literal loop in box mode (neither)
+    refinements: int | None = None
+    accelerate: bool | None = None
     seed: int = 0
     jobs: int = 1
     solver: SolverConfig = field(default_factory=SolverConfig)
@@ -48,10 +62,21 @@ class TrainConfig:
         check_bits(self.bits)
         if self.mode not in MODES:
             raise ValueError(f"unknown mode {self.mode!r}: choose one of {', '.join(MODES)}")
-        if self.iterations < 1 or self.jobs < 1 or self.refinements < 0:
+        if self.iterations < 1 or self.jobs < 1 or (self.refinements is not None and self.refinements < 0):
             raise ValueError("iterations and jobs must be >= 1, refinements >= 0")
         if self.lam <= 0:
             raise ValueError(f"lam must be > 0 (the curvature must be positive definite), got {self.lam}")
+
+    @property
+    def accelerated(self) -> bool:
+        return self.mode != "box" if self.accelerate is None else bool(self.accelerate)
+
+    @property
+    def num_refinements(self) -> int:
+        if self.refinements is None:
+            return DEFAULT_TRUST_REFINEMENTS if self.mode == "trust" else 0
+        return int(self.refinements)
+
 
 def solve_seed(seed: int, iteration: int, cls: int, round_: int = 0) -> int:
     """An independent seed per (run, iteration, class, round): results do not depend on the job schedule."""
@@ -86,6 +111,16 @@ def solve_class(task) -> ClassAnswer:
     return ClassAnswer(weights, energy, on_edge, seconds)
 
 
+def next_half_ranges(half_ranges: np.ndarray, accepted: np.ndarray, on_edge: np.ndarray,
+                     max_half_range: float) -> np.ndarray:
+    """Per-class trust half-ranges of the next iteration: double a class's half-range (up to the cap)
+    when its accepted answer touched the edge of its grid, halve it otherwise. Annealing errors
+    scale with the grid's extent (MNIST, K=20: a grid twice as wide as the step quadruples the gap),
+    so each class's grid should just fit the step it has to find; one shared half-range would be
+    sized by the class with the largest step."""
+    return np.minimum(np.where(accepted & on_edge, 2 * half_ranges, half_ranges / 2), max_half_range)
+
+
 def _class_problem(config: TrainConfig, H, g, w_t, half_range) -> ClassQubo:
     if config.mode == "box":
         encoding = box_encoding(len(w_t), config.bits, config.box_half_range)
@@ -106,26 +141,32 @@ def train_qubo_head(x_train, y_train, x_test, y_test, num_classes: int, config: 
     H = surrogate.boehning_curvature(X, lam)
     factor = surrogate.curvature_factor(H)
     timings = {"curvature": time.perf_counter() - started, "gradient": 0.0, "build": 0.0, "solve": 0.0}
-    half_range = config.trust_half_range
+    half_ranges = np.full(C, config.trust_half_range)
     loss = surrogate.cross_entropy(X, y_train, W, lam)
     history = [{"iteration": 0, "train_loss": loss, "train_accuracy": surrogate.accuracy(X, y_train, W),
                 "test_accuracy": surrogate.accuracy(X_test, y_test, W)}]
     solver = sampler if sampler is not None else config.solver
     pool = ProcessPoolExecutor(config.jobs) if config.jobs > 1 and sampler is None and config.mode != "continuous" else None
+    W_prev, Z, t = W, W, 1.0  # MFISTA state: previous iterate, last candidate, momentum parameter
     try:
-        for t in tqdm(range(1, config.iterations + 1), desc=f"{config.mode} K={config.bits}", disable=not progress):
+        for it in tqdm(range(1, config.iterations + 1), desc=f"{config.mode} K={config.bits}", disable=not progress):
             tick = time.perf_counter()
-            G = surrogate.gradient(X, y_train, W, lam)
+            t_next = (1.0 + np.sqrt(1.0 + 4.0 * t * t)) / 2.0
+            if config.accelerated and it > 1:
+                anchor = W + (t / t_next) * (Z - W) + ((t - 1.0) / t_next) * (W - W_prev)
+            else:
+                anchor = W
+            G = surrogate.gradient(X, y_train, anchor, lam)
             best_steps = surrogate.continuous_step(G, factor)
-            optimum = 0.5 * np.sum(G * best_steps, axis=0)  # U_c - L(W_t) at e* = -H^-1 g_c is g_c^T e* / 2
+            optimum = 0.5 * np.sum(G * best_steps, axis=0)  # U_c - L(anchor) at e* = -H^-1 g_c is g_c^T e* / 2
             timings["gradient"] += time.perf_counter() - tick
-            record = {"iteration": t, "continuous_optimum": optimum.tolist()}
+            record = {"iteration": it, "continuous_optimum": optimum.tolist()}
             if config.mode == "continuous":
-                W = W + best_steps
+                Z = anchor + best_steps
             else:
                 tick = time.perf_counter()
-                problems = [_class_problem(config, H, G[:, c], W[:, c], half_range) for c in range(C)]
-                seeds = [[solve_seed(config.seed, t, c, r) for r in range(1 + config.refinements)] for c in range(C)]
+                problems = [_class_problem(config, H, G[:, c], anchor[:, c], half_ranges[c]) for c in range(C)]
+                seeds = [[solve_seed(config.seed, it, c, r) for r in range(1 + config.num_refinements)] for c in range(C)]
                 tasks = [(p, solver, seeds[c], config.warm_start) for c, p in enumerate(problems)]
                 timings["build"] += time.perf_counter() - tick
                 tick = time.perf_counter()
@@ -134,10 +175,11 @@ def train_qubo_head(x_train, y_train, x_test, y_test, num_classes: int, config: 
                 energies = np.array([a.energy for a in answers])
                 accepted = energies <= 0.0
                 on_edge = np.array([a.on_edge for a in answers])
+                Z = anchor.copy()
                 for c in np.flatnonzero(accepted):
-                    W[:, c] = answers[c].weights
+                    Z[:, c] = answers[c].weights
                 record.update({
-                    "half_range": problems[0].encoding.half_range,
+                    "half_range": [p.encoding.half_range for p in problems],
                     "energy": energies.tolist(),
                     "relative_gap": ((energies - optimum) / np.abs(optimum)).tolist(),
                     "accepted": accepted.tolist(),
@@ -145,9 +187,14 @@ def train_qubo_head(x_train, y_train, x_test, y_test, num_classes: int, config: 
                     "solve_seconds": [a.seconds for a in answers],
                 })
                 if config.mode == "trust":
-                    half_range = min(2 * half_range, config.trust_max_half_range) if on_edge[accepted].any() else half_range / 2
-            loss = surrogate.cross_entropy(X, y_train, W, lam)
-            record.update({"train_loss": loss, "train_accuracy": surrogate.accuracy(X, y_train, W),
+                    half_ranges = next_half_ranges(half_ranges, accepted, on_edge, config.trust_max_half_range)
+            candidate_loss = surrogate.cross_entropy(X, y_train, Z, lam)
+            step_taken = candidate_loss <= loss
+            W_prev, t = W, t_next
+            if step_taken:
+                W, loss = Z, candidate_loss
+            record.update({"step_taken": bool(step_taken), "train_loss": loss,
+                           "train_accuracy": surrogate.accuracy(X, y_train, W),
                            "test_accuracy": surrogate.accuracy(X_test, y_test, W)})
             history.append(record)
     finally:

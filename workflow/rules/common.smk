@@ -14,7 +14,7 @@ validate(config, "../../config/schema.yaml")
 
 STUDY_NAMES = ("full", "smoke")
 KNOWN_DATASETS = ("digits", "mnist", "fashion_mnist", "kmnist", "emnist", "cifar10", "cifar10_jpeg")
-TABLE_NAMES = ("main_accuracy", "precision", "runtimes", "qubo_sizes", "hardware_limits")
+TABLE_NAMES = ("main_accuracy", "precision", "annealing_gap", "runtimes", "qubo_sizes", "hardware_limits")
 FIGURE_NAMES = ("accuracy_vs_bits", "training_loss", "energy_gap", "runtime", "problem_size")
 FIGURE_FORMATS = ("png", "pdf")
 # Where each study's figures and LaTeX tables go (CSV and Markdown always go to results/STUDY/tables).
