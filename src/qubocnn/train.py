@@ -6,9 +6,10 @@ does not rise (U_c(w_c,t) = 0, so: energy <= 0). Since U majorises L and touches
 L(W_t+1) <= U(W_t+1) <= U(W_t) = L(W_t): the training loss never rises.
 
 Modes: `box` (grid centred at 0 with a fixed half-range: the paper's literal reading), `trust` (grid
-centred at W_t with an adaptive half-range: halve it when every class's answer lies strictly inside
-the grid, double it up to a cap when one touches the edge) and `continuous` (the exact minimiser of
-U, no QUBO: the classical reference path the QUBO answers are measured against).
+centred at the anchor with an adaptive half-range per class: halve it when the class's answer lies
+strictly inside the grid, double it up to a cap when it touches the edge; plus `refinements`, see
+`solve_class`) and `continuous` (the exact minimiser of U, no QUBO: the classical reference path
+the QUBO answers are measured against).
 
 Acceleration (on by default for trust and continuous, off for box): Boehning's curvature is loose
 near the optimum, so plain majorise-minimise needs hundreds of iterations to reach the logistic-
