@@ -26,16 +26,24 @@ def test_train_digits_end_to_end(tmp_path):
     assert 0.5 < result["test_accuracy"] <= 1 and 0.5 < result["train_accuracy"] <= 1
     assert [r["iteration"] for r in result["history"]] == [0, 1, 2]
     assert result["qubo"]["variables"] == (result["num_features"] + 1) * 6
+    assert result["accelerated"] is True and result["refinements"] == 6  # the trust defaults
+    assert len(result["history"][1]["half_range"]) == result["num_classes"]
+
+    assert main(["train", "--dataset", "digits", "--bits", "6", "--mode", "trust", *FAST, "--no-accelerate",
+                 "--refinements", "0", "--out", str(out)]) == 0
+    plain = read_result(out)
+    assert plain["accelerated"] is False and plain["refinements"] == 0
+    assert all(r["step_taken"] for r in plain["history"][1:])
 
 
 def test_seeded_runs_are_identical(tmp_path):
     paths = [tmp_path / "a.json", tmp_path / "b.json"]
     for path in paths:
-        assert main(["train", "--dataset", "digits", "--bits", "5", "--mode", "box", "--seed", "3", *FAST,
+        assert main(["train", "--dataset", "digits", "--bits", "5", "--mode", "trust", "--seed", "3", *FAST,
                      "--out", str(path)]) == 0
     a, b = (json.loads(p.read_text()) for p in paths)
     assert numbers_only(a) == numbers_only(b)
-    assert main(["train", "--dataset", "digits", "--bits", "5", "--mode", "box", "--seed", "4", *FAST,
+    assert main(["train", "--dataset", "digits", "--bits", "5", "--mode", "trust", "--seed", "4", *FAST,
                  "--out", str(paths[1])]) == 0
     assert numbers_only(a) != numbers_only(json.loads(paths[1].read_text()))
 
