@@ -68,7 +68,7 @@ def main() -> None:
                 history = fit["history"][1:]
                 gaps = [g for r in history for g in r.get("relative_gap", [])]
                 accepted = [a for r in history for a in r.get("accepted", [])]
-                rows.append((name, "-" if continuous else bits, solver.options.get("moves", "flip"), seed,
+                rows.append((name, "-" if continuous else bits, "-" if continuous else solver.options.get("moves", "flip"), seed,
                              gaps,
                              float(np.mean(accepted)) if accepted else float("nan"),
                              fit["test_accuracy"], refs, time.perf_counter() - start))
