@@ -628,7 +628,9 @@ def _figure_legend(fig, axes, slot=None) -> None:
         slot.legend([handles[label] for label in labels], labels, loc="center", frameon=False, fontsize="small")
         fig.tight_layout()
     else:
-        columns = max(1, min(len(labels), int(fig.get_figwidth() / 2.0)))
+        # a column is about a handle plus the longest label wide (small font: ~0.065 in per character)
+        column_inches = 0.6 + 0.065 * max(len(label) for label in labels)
+        columns = max(1, min(len(labels), int(fig.get_figwidth() / column_inches)))
         fig.legend([handles[label] for label in labels], labels, loc="lower center", ncol=columns,
                    frameon=False, fontsize="small")
         legend_inches = 0.25 * math.ceil(len(labels) / columns) + 0.2
