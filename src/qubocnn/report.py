@@ -357,6 +357,15 @@ def main_accuracy_table(results: Sequence[dict]) -> Table:
                  header, rows, csv_columns, csv_rows)
 
 
+def qubo_run_groups(dataset: str, results: Sequence[dict], groups: dict[tuple, list[dict]]):
+    """(bits, mode, runs) of every QUBO run group of one data set, in table order: K, then box before trust."""
+    for bits in bits_values(results):
+        for method in QUBO_METHODS:
+            runs = groups.get((dataset, method, bits))
+            if runs:
+                yield bits, method.split("-", 1)[1], runs
+
+
 def precision_table(results: Sequence[dict]) -> Table:
     groups = group_runs(results)
     labels = dataset_labels(results)
@@ -368,21 +377,16 @@ def precision_table(results: Sequence[dict]) -> Table:
     rows, csv_rows, starts = [], [], []
     for dataset in dataset_order(results):
         starts.append(len(rows))
-        for bits in bits_values(results):
-            for method in QUBO_METHODS:
-                runs = groups.get((dataset, method, bits))
-                if not runs:
-                    continue
-                acc = mean_std([r["test_accuracy"] for r in runs])
-                loss = mean_std([r["train_loss"] for r in runs])
-                gap, accepted = median_gap(runs), acceptance_rate(runs)
-                variables = (runs[0].get("qubo") or {}).get("variables")
-                mode = method.split("-", 1)[1]
-                rows.append([labels[dataset], str(bits), mode, fmt_num(variables, "d"), fmt_pct(*acc),
-                             fmt_num(loss[0], ".4f"), fmt_gap(gap),
-                             MISSING if math.isnan(accepted) else f"{100 * accepted:.0f}", str(acc[2])])
-                csv_rows.append([dataset, labels[dataset], bits, mode, variables, acc[0], acc[1], loss[0], loss[1],
-                                 gap, accepted, acc[2]])
+        for bits, mode, runs in qubo_run_groups(dataset, results, groups):
+            acc = mean_std([r["test_accuracy"] for r in runs])
+            loss = mean_std([r["train_loss"] for r in runs])
+            gap, accepted = median_gap(runs), acceptance_rate(runs)
+            variables = (runs[0].get("qubo") or {}).get("variables")
+            rows.append([labels[dataset], str(bits), mode, fmt_num(variables, "d"), fmt_pct(*acc),
+                         fmt_num(loss[0], ".4f"), fmt_gap(gap),
+                         MISSING if math.isnan(accepted) else f"{100 * accepted:.0f}", str(acc[2])])
+            csv_rows.append([dataset, labels[dataset], bits, mode, variables, acc[0], acc[1], loss[0], loss[1],
+                             gap, accepted, acc[2]])
     return Table("precision", "Precision study: QUBO training per bit width K and encoding mode",
                  header, rows, csv_columns, csv_rows, groups=starts)
 
@@ -407,19 +411,14 @@ def annealing_gap_table(results: Sequence[dict]) -> Table:
     rows, csv_rows, starts = [], [], []
     for dataset in dataset_order(results):
         starts.append(len(rows))
-        for bits in bits_values(results):
-            for method in QUBO_METHODS:
-                runs = groups.get((dataset, method, bits))
-                if not runs:
-                    continue
-                gap, (q25, q75) = median_gap(runs), gap_quartiles(runs)
-                acc = mean_std([r["test_accuracy"] for r in runs])
-                vs = {ref: paired_difference(runs, groups.get((dataset, ref, None), [])) for ref in ("logreg", "sgd")}
-                mode = method.split("-", 1)[1]
-                rows.append([labels[dataset], str(bits), mode, fmt_gap(gap), f"{fmt_gap(q25)} – {fmt_gap(q75)}",
-                             fmt_pct(*acc)] + [fmt_diff(*vs[ref]) for ref in ("logreg", "sgd")] + [str(acc[2])])
-                csv_rows.append([dataset, labels[dataset], bits, mode, gap, q25, q75, acc[0], acc[1],
-                                 *vs["logreg"][:2], *vs["sgd"][:2], acc[2]])
+        for bits, mode, runs in qubo_run_groups(dataset, results, groups):
+            gap, (q25, q75) = median_gap(runs), gap_quartiles(runs)
+            acc = mean_std([r["test_accuracy"] for r in runs])
+            vs = {ref: paired_difference(runs, groups.get((dataset, ref, None), [])) for ref in ("logreg", "sgd")}
+            rows.append([labels[dataset], str(bits), mode, fmt_gap(gap), f"{fmt_gap(q25)} – {fmt_gap(q75)}",
+                         fmt_pct(*acc)] + [fmt_diff(*vs[ref]) for ref in ("logreg", "sgd")] + [str(acc[2])])
+            csv_rows.append([dataset, labels[dataset], bits, mode, gap, q25, q75, acc[0], acc[1],
+                             *vs["logreg"][:2], *vs["sgd"][:2], acc[2]])
     return Table("annealing_gap", "Annealing gap to the continuous optimum and accuracy against the classical heads",
                  header, rows, csv_columns, csv_rows, groups=starts)
 

@@ -153,7 +153,7 @@ def train_qubo_head(x_train, y_train, x_test, y_test, num_classes: int, config: 
         for it in tqdm(range(1, config.iterations + 1), desc=f"{config.mode} K={config.bits}", disable=not progress):
             tick = time.perf_counter()
             t_next = (1.0 + np.sqrt(1.0 + 4.0 * t * t)) / 2.0
-            if config.accelerated and it > 1:
+            if config.accelerated:  # first iteration: Z = W_prev = W and t = 1, so the anchor is W
                 anchor = W + (t / t_next) * (Z - W) + ((t - 1.0) / t_next) * (W - W_prev)
             else:
                 anchor = W
