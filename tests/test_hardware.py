@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from qubocnn import hardware as hw
-from qubocnn.anneal import bqm_beta_range
+from qubocnn.schedules import bqm_beta_range
 from qubocnn.hardware import HardwareError
 
 P16, Z12 = "Advantage_system4.1", "Advantage2_system1.x"

@@ -3,7 +3,7 @@ import dimod.serialization.coo
 import numpy as np
 import pytest
 
-from qubocnn import anneal, qubo, surrogate
+from qubocnn import qubo, schedules, solvers, surrogate
 
 LAM = 1e-3
 
@@ -66,10 +66,10 @@ def test_coefficient_scales_match_the_dense_matrix(small_problem_data):
             Q, _ = qubo.dense_qubo(problem)
             full = Q + Q.T - np.diag(np.diag(Q))
             magnitudes = np.abs(np.concatenate([np.diag(Q), Q[np.triu_indices_from(Q, 1)]]))
-            max_flip, min_coefficient = anneal.coefficient_scales(problem)
+            max_flip, min_coefficient = schedules.coefficient_scales(problem)
             assert max_flip == pytest.approx(np.abs(full).sum(axis=1).max(), rel=1e-12)
             assert min_coefficient == pytest.approx(
-                magnitudes[magnitudes > anneal.COEFFICIENT_REL_TOL * magnitudes.max()].min(), rel=1e-12)
+                magnitudes[magnitudes > schedules.COEFFICIENT_REL_TOL * magnitudes.max()].min(), rel=1e-12)
 
 
 @pytest.mark.parametrize("suffix", [".coo", ".json", ".npz"])

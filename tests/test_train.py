@@ -1,9 +1,9 @@
 import numpy as np
 import pytest
 
-from qubocnn.anneal import SolverConfig
+from qubocnn.solvers import SolverConfig
 from qubocnn.baselines import fit_baseline
-from qubocnn.train import TrainConfig, next_half_ranges, train_qubo_head
+from qubocnn.train import MonotoneFista, TrainConfig, next_half_ranges, train_qubo_head
 
 FAST_SA = SolverConfig("sa", num_reads=2, num_sweeps=100)
 
@@ -110,3 +110,90 @@ def test_refinements_never_worsen_the_answer(digits_features):
     before, after = np.array(plain["history"][1]["energy"]), np.array(refined["history"][1]["energy"])
     assert np.all(after <= before + 1e-15) and np.any(after < before)
     assert refined["train_loss"] <= plain["history"][0]["train_loss"]
+
+
+def textbook_mfista(f, grad, lipschitz, x0, iterations):
+    """Beck & Teboulle (2009), monotone FISTA with constant step 1/L and no nonsmooth part."""
+    x_prev = x = y = x0
+    t, iterates = 1.0, []
+    for _ in range(iterations):
+        z = y - grad(y) / lipschitz
+        t_next = (1 + np.sqrt(1 + 4 * t * t)) / 2
+        x_prev, x = x, (z if f(z) <= f(x) else x)
+        y = x + (t / t_next) * (z - x) + ((t - 1) / t_next) * (x - x_prev)
+        t = t_next
+        iterates.append(x)
+    return iterates
+
+
+def test_momentum_is_beck_and_teboulles_monotone_fista():
+    rng = np.random.default_rng(0)
+    A = rng.normal(size=(30, 8))
+    Q = A.T @ A / 30 + 0.01 * np.eye(8)
+    b = rng.normal(size=8)
+    f = lambda x: 0.5 * x @ Q @ x - b @ x  # noqa: E731
+    grad = lambda x: Q @ x - b  # noqa: E731
+    lipschitz = np.linalg.eigvalsh(Q).max()
+    expected = textbook_mfista(f, grad, lipschitz, np.zeros(8), 40)
+    momentum = MonotoneFista(np.zeros(8), f(np.zeros(8)))
+    for reference in expected:
+        y = momentum.anchor
+        z = y - grad(y) / lipschitz
+        momentum.update(z, f(z))
+        np.testing.assert_allclose(momentum.x, reference, rtol=0, atol=1e-12)
+
+
+def test_accept_always_takes_every_answer_and_improving_never_raises_the_loss(digits_features):
+    always = fit(digits_features, mode="box", bits=5, accept="always")
+    assert all(all(r["accepted"]) and r["step_taken"] for r in always["history"][1:])
+    improving = fit(digits_features, mode="box", bits=5)
+    # box K=5 with plain SA: some answers raise U_c, and improving mode refuses exactly those
+    assert all(r["accepted"] == [e <= 0 for e in r["energy"]] for r in improving["history"][1:])
+
+
+def test_stopping_rule_ends_the_run_once_the_loss_stalls(digits_features):
+    full = fit(digits_features, mode="continuous", iterations=40)
+    stopped = fit(digits_features, mode="continuous", iterations=40, tol=1e-2)
+    losses = [r["train_loss"] for r in full["history"]]
+    ran = stopped["iterations_run"]
+    assert 3 < ran < 40 and stopped["history"] == full["history"][:ran + 1]  # a prefix: same seeds, same path
+    assert losses[ran - 3] - losses[ran] < 1e-2 * losses[ran]
+    assert all(losses[t - 3] - losses[t] >= 1e-2 * losses[t] for t in range(3, ran))
+
+
+@pytest.mark.parametrize("mode", ["trust", "continuous"])
+def test_two_class_data_trains_as_well_as_logistic_regression(digits_features, mode):
+    f = digits_features
+    keep_train, keep_test = np.isin(f.y_train, (3, 8)), np.isin(f.y_test, (3, 8))
+    x_train, y_train = f.x_train[keep_train], (f.y_train[keep_train] == 8).astype(np.int64)
+    x_test, y_test = f.x_test[keep_test], (f.y_test[keep_test] == 8).astype(np.int64)
+    reference = fit_baseline("logreg", x_train, y_train, x_test, y_test, 2, 1e-3, progress=False)
+    assert reference["test_accuracy"] > 0.9
+    for method in ("sgd", "ridge"):
+        other = fit_baseline(method, x_train, y_train, x_test, y_test, 2, 1e-3, progress=False)
+        assert other["test_accuracy"] >= reference["test_accuracy"] - 0.03, method
+    config = TrainConfig(mode=mode, bits=8, iterations=15, solver=FAST_SA)
+    qubo = train_qubo_head(x_train, y_train, x_test, y_test, 2, config, progress=False)
+    assert qubo["test_accuracy"] >= reference["test_accuracy"] - 0.03
+
+
+def test_logistic_regression_minimises_the_loss_for_two_and_more_classes(digits_features):
+    from qubocnn import surrogate
+
+    f = digits_features
+    for classes in ((3, 8), (1, 4, 7)):
+        keep = np.isin(f.y_train, classes)
+        x, y = f.x_train[keep], np.searchsorted(classes, f.y_train[keep])
+        W = fit_baseline("logreg", x, y, x, y, len(classes), 1e-2, progress=False)["W"]
+        X = surrogate.add_bias(x)
+        assert np.abs(surrogate.gradient(X, y, W, 1e-2)).max() < 1e-5  # stationary point of L
+
+
+def test_sgd_records_its_tuned_learning_rate(digits_features):
+    f = digits_features
+    result = fit_baseline("sgd", f.x_train, f.y_train, f.x_test, f.y_test, f.num_classes, 1e-3, progress=False,
+                          learning_rates=(1e-4, 0.1), epochs=5)
+    grid = result["sgd"]["grid"]
+    assert [row["lr"] for row in grid] == [1e-4, 0.1]
+    best = max(grid, key=lambda row: row["validation_accuracy"])
+    assert result["sgd"]["chosen"]["lr"] == best["lr"] == 0.1  # 1e-4 for 5 epochs barely moves from W = 0

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy.stats import ks_2samp
 
-from qubocnn.anneal import beta_range
+from qubocnn.schedules import beta_range
 from qubocnn.qubo import ClassQubo, box_encoding, to_bqm, trust_encoding
 from qubocnn.surrogate import add_bias, boehning_curvature, gradient
 from qubocnn.wsa import WeightSpaceAnnealer, integers_to_bits

@@ -9,11 +9,14 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from dataclasses import fields
 
 import numpy as np
 import yaml
 
 from . import __version__
+from .solvers import SolverConfig
+from .train import ACCEPT_RULES, TrainConfig
 
 log = logging.getLogger("qubocnn")
 
@@ -22,10 +25,14 @@ SOURCE_DEFAULTS = dict(features=None, dataset=None, data_root=None, download=Fal
                        lam=1e-3, progress=True, config=None)
 DEFAULTS = {
     "features": dict(SOURCE_DEFAULTS, out=None),
-    "train": dict(SOURCE_DEFAULTS, bits=10, mode="trust", solver="wsa", reads=4, sweeps=200, solver_options={},
-                  iterations=30, jobs=1, box_half_range=2.0, trust_half_range=1.0, trust_max_half_range=4.0,
-                  warm_start=False, refinements=None, accelerate=None, solver_option=None, out=None),
-    "baseline": dict(SOURCE_DEFAULTS, method="sgd", epochs=20, lr=0.1, momentum=0.9, batch_size=128, out=None),
+    # the training defaults are TrainConfig's and SolverConfig's (one source of truth)
+    "train": dict(SOURCE_DEFAULTS, **{f.name: getattr(TrainConfig(), f.name) for f in fields(TrainConfig)
+                                      if f.name != "solver"},
+                  solver=SolverConfig().name, reads=SolverConfig().num_reads, sweeps=SolverConfig().num_sweeps,
+                  solver_options={}, solver_option=None, out=None),
+    # None: the defaults of baselines.fit_baseline (learning rates tuned on a validation split)
+    "baseline": dict(SOURCE_DEFAULTS, method="sgd", epochs=None, lr=None, momentum=None, batch_size=None,
+                     validation_fraction=None, out=None),
     "export-qubo": dict(SOURCE_DEFAULTS, bits=10, mode="box", half_range=2.0, target_class=0, out=None),
     "hardware": dict(presets="default,clique", bits="5,10,15,20", out=None, config=None),
 }
@@ -83,14 +90,21 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--accelerate", action=argparse.BooleanOptionalAction,
                        help="MFISTA momentum: build each iteration's QUBOs at an extrapolated point "
                             "(default: on for trust and continuous, off for box)")
+    train.add_argument("--accept", help=f"{' or '.join(ACCEPT_RULES)}: take a class's answer only if it lowers its "
+                                        "surrogate (default), or every answer (a literal reading of the paper's loop)")
+    train.add_argument("--tol", type=float, help="stop once the training loss fell by less than this (relative) over "
+                                                 "the last 3 iterations (default 0: run every iteration)")
     train.add_argument("--out", help="result JSON to write")
 
     baseline = sub["baseline"]
     baseline.add_argument("--method", help="sgd, logreg or ridge")
-    baseline.add_argument("--epochs", type=int)
-    baseline.add_argument("--lr", type=float)
-    baseline.add_argument("--momentum", type=float)
-    baseline.add_argument("--batch-size", type=int)
+    baseline.add_argument("--epochs", type=int, help="sgd: epochs (default 20)")
+    baseline.add_argument("--lr", help="sgd: comma-separated learning rates, chosen on a validation split "
+                                       "(one value: no tuning; default 0.003,0.01,0.03,0.1,0.3)")
+    baseline.add_argument("--momentum", type=float, help="sgd: momentum (default 0.9)")
+    baseline.add_argument("--batch-size", type=int, help="sgd: minibatch size (default 128)")
+    baseline.add_argument("--validation-fraction", type=float, help="sgd: share of the training set used to "
+                                                                    "choose the learning rate (default 0.1)")
     baseline.add_argument("--out", help="result JSON to write")
 
     export = sub["export-qubo"]
@@ -162,10 +176,9 @@ def run_features(options: dict) -> None:
 
 
 def run_train(options: dict) -> None:
-    from .anneal import SolverConfig
-    from .hardware import problem_size
+    from .qubo import problem_size
     from .results import make_result, write_result
-    from .train import TrainConfig, train_qubo_head
+    from .train import train_qubo_head
 
     solver_options = dict(options["solver_options"])
     for item in options.get("solver_option") or []:
@@ -182,7 +195,10 @@ def run_train(options: dict) -> None:
                          trust_half_range=options["trust_half_range"],
                          trust_max_half_range=options["trust_max_half_range"], warm_start=options["warm_start"],
                          refinements=options["refinements"], accelerate=options["accelerate"],
-                         seed=options["seed"], jobs=options["jobs"], solver=solver)
+                         accept=options["accept"], tol=options["tol"], seed=options["seed"], jobs=options["jobs"],
+                         solver=solver)
+    from .solvers import make_solver
+    make_solver(solver)  # refuses unknown solver options (and a missing QPU) before any work
     features = load_features(options)
     fit = train_qubo_head(features.x_train, features.y_train, features.x_test, features.y_test,
                           features.num_classes, config, progress=options["progress"])
@@ -190,6 +206,7 @@ def run_train(options: dict) -> None:
     result = make_result("qubo", method, features, fit, options, seed=config.seed, bits=config.bits,
                          mode=config.mode, solver=solver.name if config.mode != "continuous" else None,
                          accelerated=config.accelerated, refinements=config.num_refinements,
+                         accept=config.accept, tol=config.tol, iterations_run=fit["iterations_run"],
                          qubo=problem_size(features.num_features, config.bits))
     write_result(result, options["out"])
     log.info("wrote %s: test accuracy %.4f, train loss %.4f", options["out"], fit["test_accuracy"], fit["train_loss"])
@@ -202,11 +219,20 @@ def run_baseline(options: dict) -> None:
     if options["method"] not in METHODS:
         raise ValueError(f"unknown baseline {options['method']!r}: choose one of {', '.join(METHODS)}")
     features = load_features(options)
-    sgd_options = {k: options[k] for k in ("epochs", "lr", "momentum", "batch_size")} if options["method"] == "sgd" else {}
+    sgd_options = {}
+    if options["method"] == "sgd":
+        sgd_options = {k: options[k] for k in ("epochs", "momentum", "batch_size", "validation_fraction")
+                       if options[k] is not None}
+        if options["lr"] is not None:
+            try:
+                sgd_options["learning_rates"] = [float(lr) for lr in str(options["lr"]).split(",")]
+            except ValueError:
+                raise ValueError(f"--lr takes comma-separated numbers, got {options['lr']!r}") from None
     fit = fit_baseline(options["method"], features.x_train, features.y_train, features.x_test, features.y_test,
                        features.num_classes, options["lam"], seed=options["seed"], progress=options["progress"],
                        **sgd_options)
-    write_result(make_result("baseline", options["method"], features, fit, options, seed=options["seed"]),
+    extra = {"sgd": fit["sgd"]} if "sgd" in fit else {}
+    write_result(make_result("baseline", options["method"], features, fit, options, seed=options["seed"], **extra),
                  options["out"])
     log.info("wrote %s: test accuracy %.4f", options["out"], fit["test_accuracy"])
 

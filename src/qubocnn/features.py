@@ -17,11 +17,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import torch
 from tqdm import tqdm
+
+from typing import TYPE_CHECKING
 
 from .data import Dataset
 from .surrogate import check_features
+
+if TYPE_CHECKING:
+    import torch
 
 logger = logging.getLogger("qubocnn.features")
 
@@ -89,6 +93,8 @@ def frozen_cnn(preset_name: str, in_channels: int, image_side: int, seed: int) -
     by an arbitrary amount; without it the features scale with image contrast, and a blank region
     maps to exactly 0, so cells that never see ink are exactly constant and standardise() drops them.
     """
+    import torch  # only feature extraction needs torch: training from cached features starts without it
+
     preset = get_preset(preset_name)
     shape = (preset.filters, in_channels, preset.kernel, preset.kernel)
     fan_in = in_channels * preset.kernel**2
@@ -109,6 +115,8 @@ def extract_features(
     images: np.ndarray, preset_name: str, seed: int, batch_size: int = 2048, progress: bool = True
 ) -> np.ndarray:
     """Features (N, d) float64 of float32 images (N, C, H, W); the same for the same seed."""
+    import torch
+
     if images.ndim != 4:
         raise ValueError(f"images must be an (N, C, H, W) array, got shape {images.shape}")
     count, channels = images.shape[:2]

@@ -42,7 +42,8 @@ from functools import lru_cache
 import dimod
 import numpy as np
 
-from .anneal import bqm_beta_range
+from .qubo import problem_size
+from .schedules import bqm_beta_range
 
 SYSTEMS: dict[str, dict] = {
     "Advantage_system4.1": dict(family="pegasus", size=16, tile=None, graph="Pegasus P16",
@@ -80,14 +81,6 @@ def _system(system: str) -> dict:
 # ---------------------------------------------------------------------------------------------
 # Counting
 # ---------------------------------------------------------------------------------------------
-
-def problem_size(num_features: int, bits: int) -> dict:
-    """Variables and couplers of one class's dense QUBO: n = (d+1)K, n(n-1)/2 couplers."""
-    if int(num_features) < 0 or int(bits) < 1:
-        raise ValueError(f"need num_features >= 0 and bits >= 1, got {num_features}, {bits}")
-    n = (int(num_features) + 1) * int(bits)
-    return dict(variables=n, couplers=n * (n - 1) // 2)
-
 
 def raw_count_fits(variables: int, couplers: int, system: str = DEFAULT_SYSTEM) -> bool:
     """The paper's criterion: no more variables than working qubits and no more couplings than

@@ -29,6 +29,14 @@ def check_bits(bits: int) -> int:
     return int(bits)
 
 
+def problem_size(num_features: int, bits: int) -> dict:
+    """Variables and couplers of one class's dense QUBO: n = (d+1)K, n(n-1)/2 couplers."""
+    if int(num_features) < 0 or int(bits) < 1:
+        raise ValueError(f"need num_features >= 0 and bits >= 1, got {num_features}, {bits}")
+    n = (int(num_features) + 1) * int(bits)
+    return dict(variables=n, couplers=n * (n - 1) // 2)
+
+
 def bit_weights(bits: int) -> np.ndarray:
     """(2^0, ..., 2^(K-1)) as floats."""
     return 2.0 ** np.arange(check_bits(bits))

@@ -37,6 +37,7 @@ import numpy as np
 from numba import njit, prange
 
 from .qubo import ClassQubo
+from .schedules import beta_range as default_beta_range
 
 MOVES = ("flip", "integer")
 
@@ -202,7 +203,7 @@ class WeightSpaceAnnealer:
             num_reads, num_sweeps: integers >= 1.
             seed: any integer (reduced mod 2^64); None draws one (recorded in info["seed"]).
             beta_range: (hot, cold) end points of the geometric schedule; defaults to
-                `qubocnn.anneal.beta_range(problem)` (dwave-samplers' rule, vectorised).
+                `qubocnn.schedules.beta_range(problem)` (dwave-samplers' rule, vectorised).
             initial_bits: None (every read starts from uniformly random bits) or one binary vector
                 of length n used as the start of every read ("reverse annealing"-style start from
                 the current weights); a (num_reads, n) array gives each read its own start.
@@ -241,7 +242,6 @@ class WeightSpaceAnnealer:
             raise ValueError(f"grid step delta must be positive and finite, got {delta}")
 
         if beta_range is None:
-            from .anneal import beta_range as default_beta_range
             beta_range = default_beta_range(problem)
         try:
             hot, cold = (float(b) for b in beta_range)

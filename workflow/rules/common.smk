@@ -92,6 +92,7 @@ wildcard_constraints:
     bits=r"\d+",
     seed=r"\d+",
     method="sgd|logreg|ridge",
+    variant="[a-z]+",
 
 
 def split_dataset(dataset):
@@ -118,10 +119,14 @@ def source_args(wildcards):
 
 
 def train_args(wildcards):
-    """Refinements apply to trust mode only: box mode stays the paper's literal method."""
+    """Refinements apply to trust mode only: box mode stays the paper's literal method. A variant
+    (config `variants`) changes the solver or the acceptance rule of the same runs."""
     s = STUDIES[wildcards.study]
     refinements = s.get("refinements", 0) if wildcards.mode == "trust" else 0
-    return (f"--solver {s['solver']} --reads {s['reads']} --sweeps {s['sweeps']} --iterations {s['iterations']} "
+    variant = s.get("variants", {}).get(getattr(wildcards, "variant", None), {})
+    solver = variant.get("solver", s["solver"])
+    return (f"--solver {solver} --accept {variant.get('accept', 'improving')} "
+            f"--reads {s['reads']} --sweeps {s['sweeps']} --iterations {s['iterations']} "
             f"--lam {s['lam']} --box-half-range {s['box_half_range']} --trust-half-range {s['trust_half_range']} "
             f"--trust-max-half-range {s['trust_max_half_range']} --refinements {refinements}")
 
@@ -134,7 +139,8 @@ def continuous_args(wildcards):
 def baseline_args(wildcards):
     s = STUDIES[wildcards.study]
     sgd = s["sgd"]
-    return (f"--lam {s['lam']} --epochs {sgd['epochs']} --lr {sgd['lr']} --momentum {sgd['momentum']} "
+    return (f"--lam {s['lam']} --epochs {sgd['epochs']} --lr {','.join(map(str, sgd['learning_rates']))} "
+            f"--validation-fraction {sgd['validation_fraction']} --momentum {sgd['momentum']} "
             f"--batch-size {sgd['batch_size']}")
 
 
@@ -167,6 +173,10 @@ def run_files(study):
             files += [f"{base}/qubo-{mode}-K{bits}-seed{seed}.json" for mode in s["modes"] for bits in bits_list]
             files.append(f"{base}/continuous-seed{seed}.json")
             files += [f"{base}/{method}-seed{seed}.json" for method in s["baselines"]]
+            for name, variant in s.get("variants", {}).items():
+                if "+" in dataset or variant.get("datasets", "all") in ("all", ) or dataset in variant["datasets"]:
+                    files += [f"{base}/{name}/qubo-{mode}-K{bits}-seed{seed}.json"
+                              for mode in variant["modes"] for bits in bits_list]
     return files
 
 

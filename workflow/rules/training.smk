@@ -46,6 +46,29 @@ rule qubo:
         "> {log} 2>&1 || {{ tail -n 1 {log} >&2; exit 1; }}"
 
 
+rule qubo_variant:
+    """A comparison run (config `variants`): the same run with another solver or acceptance rule."""
+    input:
+        features_file,
+    output:
+        "results/{study}/runs/{dataset}/{variant}/qubo-{mode}-K{bits}-seed{seed}.json",
+    log:
+        "logs/{study}/runs/{dataset}/{variant}/qubo-{mode}-K{bits}-seed{seed}.log",
+    params:
+        options=train_args,
+    threads: train_threads
+    resources:
+        mem_mb=8000,
+        runtime=train_runtime,
+    conda:
+        CONDA_ENV
+    shell:
+        "OMP_NUM_THREADS={threads} MKL_NUM_THREADS={threads} NUMBA_NUM_THREADS={threads} "
+        "qubocnn train --features {input} --bits {wildcards.bits} --mode {wildcards.mode} "
+        "--seed {wildcards.seed} {params.options} --jobs {threads} --no-progress --out {output} "
+        "> {log} 2>&1 || {{ tail -n 1 {log} >&2; exit 1; }}"
+
+
 rule continuous:
     """The exact majorise-minimise reference path (no QUBO) with the same surrogate and iterations."""
     input:
