@@ -153,12 +153,12 @@ def test_accept_always_takes_every_answer_and_improving_never_raises_the_loss(di
 
 def test_stopping_rule_ends_the_run_once_the_loss_stalls(digits_features):
     full = fit(digits_features, mode="continuous", iterations=40)
-    stopped = fit(digits_features, mode="continuous", iterations=40, tol=1e-2)
+    stopped = fit(digits_features, mode="continuous", iterations=40, tol=5e-2)
     losses = [r["train_loss"] for r in full["history"]]
     ran = stopped["iterations_run"]
     assert 3 < ran < 40 and stopped["history"] == full["history"][:ran + 1]  # a prefix: same seeds, same path
-    assert losses[ran - 3] - losses[ran] < 1e-2 * losses[ran]
-    assert all(losses[t - 3] - losses[t] >= 1e-2 * losses[t] for t in range(3, ran))
+    assert losses[ran - 3] - losses[ran] < 5e-2 * losses[ran]
+    assert all(losses[t - 3] - losses[t] >= 5e-2 * losses[t] for t in range(3, ran))
 
 
 @pytest.mark.parametrize("mode", ["trust", "continuous"])

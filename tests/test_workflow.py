@@ -117,6 +117,12 @@ def test_targets_cover_every_dataset_and_the_smoke_study(tmp_path):
     assert len(full["baseline"]) == 2 * len(config["datasets"]) * len(config["seeds"]) * len(BASELINES)
     assert len(full["continuous"]) == 2 * len(config["datasets"]) * len(config["seeds"])
     assert any("+clique/" in out[0] for _, out in full["qubo"])
+    # variants: rounding everywhere (box and trust); every answer taken in box mode on digits, and on
+    # every data set at the paper's scale (the clique preset)
+    small_bits = len(config["small_preset"]["bits"])
+    rounding = len(config["datasets"]) * bits * 2 * len(config["seeds"])
+    always = (len(config["bits"]) + len(config["datasets"]) * small_bits) * len(config["seeds"])
+    assert len(full["qubo_variant"]) == rounding + always
     assert {"tables_full", "figures_full", "notebook", "collect", "feasibility"} <= set(full)
     smoke = dry_run_jobs(snakemake("-n", "--forceall", "smoke").stdout)
     assert len(smoke["qubo"]) == 4 and {"tables_smoke", "figures_smoke", "notebook"} <= set(smoke)
@@ -143,11 +149,13 @@ def results_dir(tmp_path_factory):
     quiet = ["--no-progress"]
     assert main(["features", "--dataset", "digits", "--limit-train", "300", "--out", str(features), *quiet]) == 0
     runs = out / "runs" / "digits"
+    variants = {"": [], "round/": ["--solver", "round"], "always/": ["--accept", "always"]}
     for bits in BITS:
-        for mode in ("box", "trust"):
-            assert main(["train", "--features", str(features), "--bits", str(bits), "--mode", mode, "--solver", "sa",
-                         "--reads", "2", "--sweeps", "50", "--iterations", "2", "--seed", "0",
-                         "--out", str(runs / f"qubo-{mode}-K{bits}-seed0.json"), *quiet]) == 0
+        for variant, options in variants.items():
+            for mode in ("box", "trust") if variant != "always/" else ("box",):
+                assert main(["train", "--features", str(features), "--bits", str(bits), "--mode", mode, "--solver",
+                             "sa", "--reads", "2", "--sweeps", "50", "--iterations", "2", "--seed", "0", *options,
+                             "--out", str(runs / f"{variant}qubo-{mode}-K{bits}-seed0.json"), *quiet]) == 0
     assert main(["train", "--features", str(features), "--mode", "continuous", "--iterations", "2",
                  "--out", str(runs / "continuous-seed0.json"), *quiet]) == 0
     for method in BASELINES:
@@ -172,19 +180,26 @@ def test_report_tables(results_dir, tmp_path):
 
     main_rows = read_csv(tmp_path / "tables" / "main_accuracy.csv")
     assert [r["dataset"] for r in main_rows] == ["digits"] and main_rows[0]["bits"] == str(max(BITS))
-    for key in ("qubo_box", "qubo_trust", "continuous_mm", "sgd", "logreg", "ridge"):
+    for key in ("qubo_box", "qubo_box_always", "qubo_trust", "qubo_trust_round", "continuous_mm", "sgd", "logreg",
+                "ridge"):
         assert 0.0 <= float(main_rows[0][f"{key}_mean"]) <= 1.0 and main_rows[0][f"{key}_n"] == "1"
     markdown = (tmp_path / "tables" / "main_accuracy.md").read_text().splitlines()
-    assert len(markdown) == 3 and "sklearn digits" in markdown[2] and f"QUBO box (K={max(BITS)})" in markdown[0]
+    assert len(markdown) == 3 and "sklearn digits" in markdown[2] and "| K |" in markdown[0]
 
     precision = read_csv(tmp_path / "tables" / "precision.csv")
-    assert [(r["bits"], r["mode"]) for r in precision] == [(str(k), m) for k in BITS for m in ("box", "trust")]
+    modes = ("box", "box, every answer", "box, rounding", "trust", "trust, rounding")
+    assert [(r["bits"], r["mode"]) for r in precision] == [(str(k), m) for k in BITS for m in modes]
     for row in precision:
         assert float(row["median_relative_gap"]) >= 0 and 0 <= float(row["acceptance_rate"]) <= 1
         assert int(row["variables"]) == (int(main_rows[0]["num_features"]) + 1) * int(row["bits"])
+    # rounding the continuous minimiser then descending: within a small gap at K = 10 (never below it)
+    rounded = [r for r in precision if r["mode"] == "trust, rounding" and r["bits"] == "10"]
+    assert 0 <= float(rounded[0]["median_relative_gap"]) < 1e-2
 
     gaps = read_csv(tmp_path / "tables" / "annealing_gap.csv")
+    precision = [r for r in precision if r["mode"] != "box, every answer"]
     assert [(r["bits"], r["mode"]) for r in gaps] == [(r["bits"], r["mode"]) for r in precision]
+    assert all(float(r["solve_seconds"]) > 0 for r in gaps)
     for row, prec in zip(gaps, precision):
         assert float(row["median_relative_gap"]) == float(prec["median_relative_gap"])
         assert float(row["gap_q25"]) <= float(row["median_relative_gap"]) <= float(row["gap_q75"])
@@ -207,7 +222,15 @@ def test_report_tables(results_dir, tmp_path):
     assert r"\begin{tabular}" in latex and r"\bottomrule" in latex and "_" not in latex.split("\\toprule")[1]
 
     assert main(["report", "collect", "--results", str(results_dir), "--out", str(tmp_path / "runs.csv")]) == 0
-    assert len(read_csv(tmp_path / "runs.csv")) == 2 * len(BITS) + 1 + len(BASELINES)
+    assert len(read_csv(tmp_path / "runs.csv")) == 5 * len(BITS) + 1 + len(BASELINES)
+
+    baselines = read_csv(tmp_path / "tables" / "baselines.csv")
+    assert float(baselines[0]["sgd_learning_rates"]) in (0.003, 0.01, 0.03, 0.1, 0.3)
+    assert float(baselines[0]["logreg_train_loss"]) <= float(baselines[0]["sgd_train_loss"])
+    claims = read_csv(tmp_path / "tables" / "claims.csv")
+    readings = {r["reading"] for r in claims}
+    assert {"box, improving answers", "box, every answer", "trust (ours)"} <= readings
+    assert all(r["verdict"] for r in claims)
 
 
 def test_report_figures(results_dir, tmp_path):
@@ -245,7 +268,7 @@ def test_notebook_executes(results_dir, tmp_path):
     assert not [o for o in outputs if o.output_type == "error"]
     images = [o for o in outputs if "image/png" in o.get("data", {})]
     assert len(images) == len(report.FIGURES)
-    assert "8 runs" in "".join(o.get("text", "") for o in outputs if o.output_type == "stream")
+    assert "14 runs" in "".join(o.get("text", "") for o in outputs if o.output_type == "stream")
 
 
 def test_hardware_target_exists_and_is_not_part_of_all(tmp_path):

@@ -9,13 +9,14 @@ from pathlib import Path
 
 from snakemake.utils import validate
 
+from qubocnn.data import DATASETS as KNOWN_DATASETS
+from qubocnn.report import FIGURES as FIGURE_NAMES
+from qubocnn.report import TABLES as TABLE_NAMES
+
 
 validate(config, "../../config/schema.yaml")
 
 STUDY_NAMES = ("full", "smoke")
-KNOWN_DATASETS = ("digits", "mnist", "fashion_mnist", "kmnist", "emnist", "cifar10", "cifar10_jpeg")
-TABLE_NAMES = ("main_accuracy", "precision", "annealing_gap", "runtimes", "qubo_sizes", "hardware_limits")
-FIGURE_NAMES = ("accuracy_vs_bits", "training_loss", "energy_gap", "runtime", "problem_size")
 FIGURE_FORMATS = ("png", "pdf")
 # Where each study's figures and LaTeX tables go (CSV and Markdown always go to results/STUDY/tables).
 FIGURE_DIRS = {"full": "figures", "smoke": "figures/smoke"}

@@ -1,0 +1,180 @@
+"""Grouping runs and the statistics over seeds that every table and figure shares.
+
+A run's method key names what was trained: a baseline (`sgd`, `logreg`, `ridge`), the continuous
+majorise-minimise path (`continuous-mm`), or a QUBO run: `qubo-MODE`, with `-round` when the
+classical rounding solver replaced annealing and `-always` when every answer was taken (the literal
+reading of the paper's loop).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Sequence
+
+import numpy as np
+
+# The paper's order of the benchmarks; any other data set (an .npz) follows in order of appearance.
+DATASET_ORDER = ("digits", "mnist", "fashion_mnist", "cifar10", "cifar10_jpeg", "emnist", "kmnist")
+METHOD_LABELS = {
+    "qubo-box": "QUBO box",
+    "qubo-box-always": "QUBO box, every answer taken",
+    "qubo-box-round": "box grid, rounding (no annealing)",
+    "qubo-trust": "QUBO trust",
+    "qubo-trust-round": "trust grid, rounding (no annealing)",
+    "continuous-mm": "continuous MM",
+    "sgd": "SGD",
+    "logreg": "logistic regression",
+    "ridge": "ridge",
+}
+# short names of the QUBO variants in the tables' "mode" column
+MODE_LABELS = {"qubo-box": "box", "qubo-box-always": "box, every answer", "qubo-box-round": "box, rounding",
+               "qubo-trust": "trust", "qubo-trust-round": "trust, rounding"}
+QUBO_METHODS = tuple(MODE_LABELS)
+ANNEALED_METHODS = ("qubo-box", "qubo-box-always", "qubo-trust")
+BASELINES = ("sgd", "logreg", "ridge")
+TIMING_PARTS = ("curvature", "gradient", "build", "solve")
+
+
+def method_key(run: dict) -> str:
+    method = run["method"]
+    if not method.startswith("qubo-"):
+        return method
+    if run.get("solver") == "round":
+        method += "-round"
+    if run.get("accept", "improving") == "always":
+        method += "-always"
+    return method
+
+
+def is_qubo(run: dict) -> bool:
+    return run["method"].startswith("qubo-")
+
+
+def dataset_key(run: dict) -> str:
+    """Runs on another feature preset than the default (the hardware-sized `clique` preset) are
+    their own row group: 'mnist:clique'."""
+    preset = run.get("preset") or "default"
+    return run["dataset"] if preset == "default" else f"{run['dataset']}:{preset}"
+
+
+def dataset_order(results: Sequence[dict]) -> list[str]:
+    seen = list(dict.fromkeys(dataset_key(r) for r in results))
+    known = [k for d in DATASET_ORDER for k in seen if k.split(":")[0] == d]
+    return known + [k for k in seen if k not in known]
+
+
+def dataset_labels(results: Sequence[dict]) -> dict[str, str]:
+    labels = {}
+    for r in results:
+        label = r.get("dataset_label") or r["dataset"]
+        key = dataset_key(r)
+        labels[key] = label if key == r["dataset"] else f"{label}, {r['preset']} preset (d={r['num_features']})"
+    return labels
+
+
+def group_runs(results: Sequence[dict]) -> dict[tuple, list[dict]]:
+    """{(dataset, method key, bits): runs sorted by seed}; bits is None except for QUBO runs."""
+    groups = defaultdict(list)
+    for r in results:
+        groups[(dataset_key(r), method_key(r), r.get("bits") if is_qubo(r) else None)].append(r)
+    for runs in groups.values():
+        runs.sort(key=lambda r: r.get("seed", 0))
+    return dict(groups)
+
+
+def bits_values(results: Sequence[dict], dataset: str | None = None) -> list[int]:
+    """The K values of the QUBO runs (of one data set's row group, if given)."""
+    return sorted({int(r["bits"]) for r in results if is_qubo(r) and (dataset is None or dataset_key(r) == dataset)})
+
+
+def qubo_run_groups(dataset: str, results: Sequence[dict], groups: dict[tuple, list[dict]],
+                    methods: Sequence[str] = QUBO_METHODS):
+    """(bits, method, runs) of every QUBO run group of one data set, in table order: K, then method."""
+    for bits in bits_values(results, dataset):
+        for method in methods:
+            runs = groups.get((dataset, method, bits))
+            if runs:
+                yield bits, method, runs
+
+
+def mean_std(values: Sequence[float]) -> tuple[float, float, int]:
+    """Mean, sample standard deviation (0 for a single value) and count; NaNs for none."""
+    values = [float(v) for v in values if v is not None and not math.isnan(float(v))]
+    if not values:
+        return math.nan, math.nan, 0
+    std = float(np.std(values, ddof=1)) if len(values) > 1 else 0.0
+    return float(np.mean(values)), std, len(values)
+
+
+def qubo_records(run: dict) -> list[dict]:
+    """The iteration records of a QUBO run that hold per-class solver results."""
+    return [h for h in run.get("history", []) if "energy" in h]
+
+
+def _gaps(runs: Sequence[dict]) -> list[float]:
+    return [g for run in runs for h in qubo_records(run) for g in h.get("relative_gap", []) if g is not None]
+
+
+def median_gap(runs: Sequence[dict]) -> float:
+    """Median of the per-class relative energy gap to the continuous optimum, over every
+    iteration, class and seed."""
+    gaps = _gaps(runs)
+    return float(np.median(gaps)) if gaps else math.nan
+
+
+def gap_quartiles(runs: Sequence[dict]) -> tuple[float, float]:
+    gaps = _gaps(runs)
+    return (float(np.percentile(gaps, 25)), float(np.percentile(gaps, 75))) if gaps else (math.nan, math.nan)
+
+
+def acceptance_rate(runs: Sequence[dict]) -> float:
+    """Fraction of the solvers' answers that did not raise U_c, over iterations, classes and seeds
+    (with `accept: always` every answer is taken; this still counts the ones that lowered U_c)."""
+    flags = [e <= 0.0 for run in runs for h in qubo_records(run) for e in h.get("energy", [])]
+    return float(np.mean(flags)) if flags else math.nan
+
+
+def mean_timing(runs: Sequence[dict], part: str = "total") -> float:
+    return mean_std([r.get("timings", {}).get(part) for r in runs])[0]
+
+
+def paired_difference(runs: Sequence[dict], references: Sequence[dict], key: str = "test_accuracy",
+                      scale: float = 100.0) -> tuple[float, float, int]:
+    """Difference run minus reference of the same seed (same features), in points by default, mean
+    ± std over the seeds both have."""
+    reference = {r.get("seed"): r[key] for r in references}
+    return mean_std([scale * (r[key] - reference[r.get("seed")]) for r in runs if r.get("seed") in reference])
+
+
+def run_summary(run: dict) -> dict:
+    """One flat record per run (the `collect` CSV)."""
+    timings = run.get("timings", {})
+    qubo = run.get("qubo") or {}
+    quboish = is_qubo(run)
+    return {
+        "dataset": run["dataset"],
+        "dataset_label": run.get("dataset_label"),
+        "method": method_key(run),
+        "mode": run.get("mode"),
+        "bits": run.get("bits") if quboish else None,
+        "solver": run.get("solver"),
+        "accept": run.get("accept") if quboish else None,
+        "seed": run.get("seed"),
+        "preset": run.get("preset"),
+        "num_features": run.get("num_features"),
+        "num_classes": run.get("num_classes"),
+        "num_train": run.get("num_train"),
+        "num_test": run.get("num_test"),
+        "variables": qubo.get("variables") if quboish else None,
+        "couplers": qubo.get("couplers") if quboish else None,
+        "iterations": max((h.get("iteration", 0) for h in run.get("history", [])), default=0),
+        "test_accuracy": run["test_accuracy"],
+        "train_accuracy": run["train_accuracy"],
+        "train_loss": run["train_loss"],
+        "median_relative_gap": median_gap([run]) if quboish else None,
+        "acceptance_rate": acceptance_rate([run]) if quboish else None,
+        "sgd_lr": (run.get("sgd") or {}).get("chosen", {}).get("lr"),
+        **{f"time_{part}": timings.get(part) for part in (*TIMING_PARTS, "total")},
+        "path": run.get("path"),
+    }
