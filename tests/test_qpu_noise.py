@@ -141,3 +141,53 @@ def test_scale_fills_the_tighter_range():
 def test_bad_model_parameters_are_refused(kwargs, match):
     with pytest.raises(ValueError, match=match):
         ControlErrorComposite(dimod.ExactSolver(), **kwargs)
+
+
+# ---------------------------------------------------------------------------------------------
+# Precision report
+# ---------------------------------------------------------------------------------------------
+
+from qubocnn.qpu_noise import precision_report  # noqa: E402
+from qubocnn.qubo import ClassQubo, box_encoding, to_bqm, trust_encoding  # noqa: E402
+
+
+def test_precision_of_a_hand_made_problem():
+    bqm = dimod.BinaryQuadraticModel({"a": 4.0, "b": 0.5, "c": 1e-12},
+                                     {("a", "b"): 1.0, ("b", "c"): 0.25, ("a", "c"): 0.001}, 0.0, dimod.SPIN)
+    report = precision_report(bqm, sigma_h=0.02, sigma_J=0.015)
+    assert report["scale"] == 1.0  # h = 4 and J = 1 both sit on their range boundary already
+    assert report["h_bits"] == pytest.approx(3.0)  # 4 / 0.5; 1e-12 is round-off
+    assert report["J_bits"] == pytest.approx(np.log2(1000.0))
+    assert report["h_below_sigma"] == pytest.approx(1 / 3) and report["J_below_sigma"] == pytest.approx(1 / 3)
+    bqm.scale(10.0)  # the QPU scales it back: nothing changes but the factor
+    scaled = precision_report(bqm, sigma_h=0.02, sigma_J=0.015)
+    assert scaled["scale"] == pytest.approx(0.1)
+    assert {k: scaled[k] for k in ("h_bits", "J_bits", "h_below_sigma", "J_below_sigma")} == pytest.approx(
+        {k: report[k] for k in ("h_bits", "J_bits", "h_below_sigma", "J_below_sigma")})
+
+
+@pytest.mark.parametrize("bits", [2, 3, 5, 8])
+def test_fixed_point_couplers_span_2k_minus_4_bits_with_uncoupled_parameters(bits):
+    """H = I: only the bits of one parameter couple, with delta^2 2^(k+m), k < m: from 2^1 to
+    2^(2K-3), a range of 2K - 4 bits whatever delta and the gradient are."""
+    problem = ClassQubo(np.eye(3), np.array([0.3, -0.2, 0.1]), np.zeros(3), box_encoding(3, bits, 2.0))
+    assert precision_report(problem)["J_bits"] == pytest.approx(2 * bits - 4)
+
+
+@pytest.mark.parametrize("bits, make", [(1, "box"), (3, "box"), (4, "trust"), (6, "trust")])
+def test_structured_report_equals_the_dense_bqms(bits, make):
+    rng = np.random.default_rng(bits)
+    A = rng.normal(size=(40, 5))
+    H = A.T @ A / 80 + 1e-3 * np.eye(5)
+    g, anchor = rng.normal(size=5) * 0.1, rng.normal(size=5) * 0.3
+    encoding = box_encoding(5, bits, 2.0) if make == "box" else trust_encoding(anchor, bits, 1.0)
+    problem = ClassQubo(H, g, anchor, encoding)
+    for sigmas in [dict(sigma_h=0.02, sigma_J=0.015), dict(sigma_h=0.2, sigma_J=0.1)]:
+        assert precision_report(problem, **sigmas) == pytest.approx(precision_report(to_bqm(problem), **sigmas))
+
+
+def test_precision_report_refuses_other_inputs():
+    with pytest.raises(TypeError, match="dimod BQM or a qubocnn ClassQubo"):
+        precision_report(np.eye(3))
+    with pytest.raises(ValueError, match="sigma_J must be >= 0"):
+        precision_report(dimod.BinaryQuadraticModel("SPIN"), sigma_J=-1)

@@ -165,30 +165,65 @@ def largest_embeddable_bits(num_features: int, system: str = DEFAULT_SYSTEM) -> 
     return int(bits)
 
 
+@lru_cache(maxsize=None)
+def _standardised_digits() -> tuple[np.ndarray, np.ndarray]:
+    from sklearn.datasets import load_digits  # bundled with scikit-learn: no download
+
+    X, y = load_digits(return_X_y=True)
+    X = X[:, X.std(axis=0) > 0]  # a few border pixels are always blank
+    return (X - X.mean(axis=0)) / X.std(axis=0), y
+
+
+def representative_qubo(num_features: int, bits: int, seed: int = 0):
+    """A class QUBO like the study's first box-mode QUBO at d = num_features: sklearn's digits
+    projected onto num_features random Gaussian directions (correlated features of any size, as a
+    frozen random CNN's are), class 0, W = 0, the default lam and box half-range of TrainConfig."""
+    from . import surrogate
+    from .qubo import ClassQubo, box_encoding
+    from .train import TrainConfig
+
+    pixels, labels = _standardised_digits()
+    projection = np.random.default_rng(seed).normal(size=(pixels.shape[1], int(num_features)))
+    X = surrogate.add_bias(pixels @ projection / np.sqrt(pixels.shape[1]))
+    config = TrainConfig()
+    W = np.zeros((X.shape[1], int(labels.max()) + 1))
+    G = surrogate.gradient(X, labels, W, config.lam)
+    return ClassQubo(surrogate.boehning_curvature(X, config.lam), G[:, 0], W[:, 0],
+                     box_encoding(X.shape[1], bits, config.box_half_range))
+
+
 def feasibility(num_features: int, bits: int) -> dict:
-    """Size of the dense QUBO and, per system, the paper's count check and the real clique check:
-    {num_features, bits, variables, couplers, systems: {name: {raw_count_fits, embeddable,
-    physical_qubits, max_chain, mean_chain}}}."""
+    """Size of the dense QUBO, the precision a QPU leaves of it and, per system, the paper's
+    count check and the real clique check: {num_features, bits, variables, couplers, precision:
+    qpu_noise.precision_report of `representative_qubo`, systems: {name: {raw_count_fits,
+    embeddable, physical_qubits, max_chain, mean_chain}}}."""
+    from .qpu_noise import precision_report
+
     size = problem_size(num_features, bits)
     systems = {}
     for name in SYSTEMS:
         systems[name] = dict(raw_count_fits=raw_count_fits(size["variables"], size["couplers"], name),
                              **clique_embedding(size["variables"], name))
-    return dict(num_features=int(num_features), bits=int(bits), **size, systems=systems)
+    return dict(num_features=int(num_features), bits=int(bits), **size,
+                precision=precision_report(representative_qubo(num_features, bits)), systems=systems)
 
 
 def feasibility_table(feature_dims: dict[str, int], bits_list) -> list[dict]:
     """One JSON-able row per (preset label, d, K, system): preset, num_features, bits, system,
     graph, variables, couplers, raw_count_fits, embeddable, physical_qubits, max_chain,
-    mean_chain."""
+    mean_chain, and the representative QUBO's precision under the default control errors:
+    qpu_h_bits, qpu_J_bits (dynamic ranges after scaling), qpu_h_below_sigma, qpu_J_below_sigma
+    (fractions of fields and couplers below the errors' sigma)."""
     rows = []
     for label, d in feature_dims.items():
         for bits in bits_list:
             f = feasibility(d, bits)
+            precision = {f"qpu_{key}": f["precision"][key]
+                         for key in ("h_bits", "J_bits", "h_below_sigma", "J_below_sigma")}
             for name, res in f["systems"].items():
                 rows.append(dict(preset=str(label), num_features=f["num_features"], bits=f["bits"],
                                  system=name, graph=SYSTEMS[name]["graph"],
-                                 variables=f["variables"], couplers=f["couplers"], **res))
+                                 variables=f["variables"], couplers=f["couplers"], **res, **precision))
     return rows
 
 

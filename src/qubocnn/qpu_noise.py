@@ -176,3 +176,83 @@ class ControlErrorComposite(dimod.ComposedSampler):
             num_occurrences=response.record.num_occurrences,
             info=dict(response.info, scale=scale, child_seed=child_seed, **self._model()),
             **vectors)
+
+
+# ---------------------------------------------------------------------------------------------
+# Precision: what survives the scaling and the errors
+# ---------------------------------------------------------------------------------------------
+
+def _precision(h_values, h_counts, J_values, J_counts, h_range, j_range, sigma_h, sigma_J, rel_tol) -> dict:
+    """The report from the Ising coefficients, each value standing for `counts` coefficients."""
+    h_range, j_range = _check_range("h_range", h_range), _check_range("j_range", j_range)
+    sigma_h, sigma_J = _check_sigma("sigma_h", sigma_h), _check_sigma("sigma_J", sigma_J)
+    h_values, J_values = h_values[h_counts > 0], J_values[J_counts > 0]
+    h_counts, J_counts = h_counts[h_counts > 0], J_counts[J_counts > 0]
+    # normalize()'s factor, computed from arrays: the tightest of the four range boundaries
+    bounds = [0.0]
+    if h_values.size:
+        bounds += [h_values.min() / h_range[0], h_values.max() / h_range[1]]
+    if J_values.size:
+        bounds += [J_values.min() / j_range[0], J_values.max() / j_range[1]]
+    inverse_scale = max(bounds)
+    scale = 1.0 / inverse_scale if inverse_scale > 0 else 1.0
+
+    def bits_and_fraction(values, counts, sigma):
+        if not values.size:
+            return 0.0, 0.0
+        magnitudes = np.abs(values) * scale
+        below = float(counts[magnitudes < sigma].sum() / counts.sum())
+        if magnitudes.max() == 0.0:
+            return 0.0, below
+        significant = magnitudes[magnitudes >= rel_tol * magnitudes.max()]
+        return float(np.log2(magnitudes.max() / significant.min())), below
+
+    h_bits, h_below = bits_and_fraction(h_values, h_counts, sigma_h)
+    J_bits, J_below = bits_and_fraction(J_values, J_counts, sigma_J)
+    return dict(scale=float(scale), h_bits=h_bits, J_bits=J_bits, h_below_sigma=h_below, J_below_sigma=J_below,
+                sigma_h=sigma_h, sigma_J=sigma_J)
+
+
+def _class_qubo_ising(problem):
+    """The Ising coefficients of a ClassQubo's dense QUBO from its structure, O(d^2 K) memory:
+    (h, ones, J values, multiplicities). With p_k = 2^k the binary couplings are
+    delta^2 H_jl p_k p_m, so J = delta^2/4 H_jl 2^t for every pair of bits whose exponents sum
+    to t: all K^2 pairs (k, m) of two parameters j < l, the pairs k < m within one parameter."""
+    H, delta, K = problem.curvature, problem.delta, problem.bits
+    p = 2.0 ** np.arange(K)
+    linear = problem.gradient + H @ problem.shift
+    # h_(j,k) = Q_(j,k),(j,k) / 2 + 1/4 sum of the couplings of bit (j,k)
+    diagonal = 0.5 * delta**2 * np.outer(np.diag(H), p**2) + delta * np.outer(linear, p)
+    coupling_sums = 0.25 * delta**2 * (np.outer(H.sum(axis=1) * p.sum(), p) - np.outer(np.diag(H), p**2))
+    h = (0.5 * diagonal + coupling_sums).ravel()
+
+    sums = np.arange(2 * K - 1)
+    across = np.minimum(sums, 2 * K - 2 - sums) + 1  # pairs (k, m) with k + m = t
+    within = np.maximum(0, (sums + 1) // 2 - np.maximum(0, sums - K + 1))  # pairs k < m with k + m = t
+    off = H[np.triu_indices_from(H, 1)]
+    J = 0.25 * delta**2 * np.concatenate([np.outer(off, 2.0**sums).ravel(), np.outer(np.diag(H), 2.0**sums).ravel()])
+    counts = np.concatenate([np.tile(across, off.size), np.tile(within, len(H))])
+    return h, np.ones_like(h, dtype=np.int64), J, counts
+
+
+def precision_report(problem, sigma_h: float = DEFAULT_SIGMA_H, sigma_J: float = DEFAULT_SIGMA_J,
+                     h_range=DEFAULT_H_RANGE, j_range=DEFAULT_J_RANGE, rel_tol: float = SIGNIFICANT_REL_TOL) -> dict:
+    """How much of a problem a QPU can represent, after scaling its Ising form into the ranges:
+    {scale, h_bits, J_bits, h_below_sigma, J_below_sigma, sigma_h, sigma_J}.
+
+    h_bits and J_bits are the dynamic ranges log2(largest / smallest significant magnitude),
+    coefficients below rel_tol of the largest being round-off; h_below_sigma and J_below_sigma
+    are the fractions of fields and couplers whose scaled magnitude is below the error's sigma
+    (lost in the control errors). `problem` is a dimod BQM or a qubocnn ClassQubo; the latter is
+    read from its structure, without building the dense n x n QUBO."""
+    from .qubo import ClassQubo
+
+    if isinstance(problem, ClassQubo):
+        h, h_counts, J, J_counts = _class_qubo_ising(problem)
+    elif isinstance(problem, dimod.BinaryQuadraticModel):
+        h, (_, _, J), _ = problem.change_vartype(dimod.SPIN, inplace=False).to_numpy_vectors()
+        h_counts, J_counts = np.ones(h.shape, dtype=np.int64), np.ones(J.shape, dtype=np.int64)
+    else:
+        raise TypeError(f"precision_report takes a dimod BQM or a qubocnn ClassQubo, got {type(problem).__name__}")
+    return _precision(np.asarray(h, float), h_counts, np.asarray(J, float), J_counts, h_range, j_range,
+                      sigma_h, sigma_J, rel_tol)
