@@ -316,3 +316,78 @@ def embedded_sample(bqm: dimod.BinaryQuadraticModel, system: str = DEFAULT_SYSTE
         max_chain=int(max(lengths, default=0)), mean_chain=float(np.mean(lengths)) if lengths else 0.0,
         mean_chain_break_fraction=fraction)
     return sampleset, fraction
+
+
+# ---------------------------------------------------------------------------------------------
+# QPU budget: D-Wave's timing model
+# ---------------------------------------------------------------------------------------------
+# D-Wave's "Operation and Timing" guide (https://docs.dwavequantum.com/en/latest/quantum_research/
+# operation_timing.html, section "Estimating the QPU Access Time") charges each QPU call
+#     programming (typical_programming_time + programming_thermalization)
+#     + num_reads x (annealing_time + readout time + qpu_delay_time_per_sample),
+# the readout time growing with the number of qubits read: 10^interp(log10(qubits), q, t) for its
+# 'pwl_log_log' model. The numbers below are the problem_timing_data of Advantage_system4.1 in
+# August 2022, as dwave-cloud-client ships them (dwave.cloud.testing.mocks.qpu_problem_timing_data).
+# The overhead Delta (qpu_access_overhead_time) is not charged as qpu_access_time, so it is left out.
+
+ADVANTAGE41_PROGRAMMING_US = 14072.88 + 1000.0  # typical_programming_time + default_programming_thermalization
+ADVANTAGE41_DELAY_US = 20.54  # qpu_delay_time_per_sample
+ADVANTAGE41_READOUT_MODEL = (  # readout_time_model_parameters: log10 qubits, then log10 microseconds
+    (0.0, 0.7699665876947938, 1.7242758696010096, 2.711975459489206, 3.1639057672764026, 3.750276915153992),
+    (1.539131714800995, 1.8726623164229292, 2.125631787097315, 2.332672340068556, 2.371606651233025,
+     2.3716219271760215))
+
+
+def readout_time_per_read(num_qubits: int, model=ADVANTAGE41_READOUT_MODEL) -> float:
+    """Microseconds to read one sample of `num_qubits` qubits, D-Wave's piecewise-linear log-log model."""
+    if int(num_qubits) < 1:
+        raise ValueError(f"need at least one qubit to read, got {num_qubits}")
+    log_qubits, log_us = model
+    return float(10.0 ** np.interp(np.log10(int(num_qubits)), log_qubits, log_us))
+
+
+def qpu_access_time(num_calls: int, num_reads: int, annealing_time_us: float = QPU_DEFAULTS["annealing_time"],
+                    programming_time_us: float = ADVANTAGE41_PROGRAMMING_US, readout_time_us: float | None = None,
+                    delay_us: float = ADVANTAGE41_DELAY_US, num_qubits: int | None = None) -> float:
+    """Estimated QPU access time, in microseconds, of `num_calls` calls of `num_reads` reads each.
+    The readout time per read is `readout_time_us` or, when that is None, the Advantage 4.1 model's
+    for `num_qubits` (the embedded problem's physical qubits)."""
+    if int(num_calls) < 0 or int(num_reads) < 1:
+        raise ValueError(f"need num_calls >= 0 and num_reads >= 1, got {num_calls}, {num_reads}")
+    if min(annealing_time_us, programming_time_us, delay_us) < 0 or (readout_time_us or 0) < 0:
+        raise ValueError("QPU times must be >= 0 microseconds")
+    if readout_time_us is None:
+        if num_qubits is None:
+            raise ValueError("give readout_time_us or num_qubits (the embedded problem's qubits) for the readout model")
+        readout_time_us = readout_time_per_read(num_qubits)
+    per_call = programming_time_us + int(num_reads) * (annealing_time_us + readout_time_us + delay_us)
+    return float(int(num_calls) * per_call)
+
+
+def qpu_calls(num_classes: int, iterations: int, refinements: int = 0, calls_per_qubo: int = 1) -> int:
+    """QPU calls of one training run: one per class QUBO, i.e. classes x iterations x
+    (1 + refinements), times the calls each QUBO takes (blocks x sweeps over them when it is
+    solved in clique-sized blocks, see qubocnn.blocks)."""
+    counts = dict(num_classes=num_classes, iterations=iterations, calls_per_qubo=calls_per_qubo)
+    if any(int(v) < 1 for v in counts.values()) or int(refinements) < 0:
+        raise ValueError(f"need num_classes, iterations, calls_per_qubo >= 1 and refinements >= 0, got "
+                         f"{counts}, refinements={refinements}")
+    return int(num_classes) * int(iterations) * (1 + int(refinements)) * int(calls_per_qubo)
+
+
+def qpu_budget(num_calls: int, variables_per_call: int, num_reads: int = QPU_DEFAULTS["num_reads"],
+               annealing_time_us: float = QPU_DEFAULTS["annealing_time"], system: str = DEFAULT_SYSTEM) -> dict:
+    """The estimated QPU time of `num_calls` calls, each a dense problem of `variables_per_call`
+    variables clique-embedded on `system` (the readout time follows its physical qubits), as a
+    JSON-able record for a run's result file."""
+    embedding = clique_embedding(variables_per_call, system)
+    if not embedding["embeddable"]:
+        raise ValueError(f"a dense problem of {variables_per_call} variables does not embed on {system} "
+                         f"(largest clique: {max_clique_size(system)}): use smaller blocks")
+    readout = readout_time_per_read(embedding["physical_qubits"])
+    per_call = qpu_access_time(1, num_reads, annealing_time_us, readout_time_us=readout)
+    return dict(qpu_calls=int(num_calls), variables_per_call=int(variables_per_call),
+                physical_qubits=embedding["physical_qubits"], num_reads=int(num_reads),
+                annealing_time_us=float(annealing_time_us), programming_time_us=ADVANTAGE41_PROGRAMMING_US,
+                readout_time_us=readout, delay_us=ADVANTAGE41_DELAY_US, per_call_us=per_call,
+                qpu_access_time_s=per_call * int(num_calls) / 1e6, timing_model="Advantage_system4.1, 2022-08")
