@@ -131,15 +131,18 @@ def solve_in_blocks(problem: ClassQubo, solve_fn: SolveFn, block_size: int | Non
     return BlockSolution(current, energy, history, accepted, calls)
 
 
-def sampler_solve_fn(sampler: dimod.Sampler, **sample_parameters) -> SolveFn:
+def sampler_solve_fn(sampler: dimod.Sampler, call_log=None, **sample_parameters) -> SolveFn:
     """A solve_fn from a dimod sampler: sample the block's dense QUBO (seeded when the sampler
-    takes a seed) and return its lowest-energy sample. The initial bits are not used: dimod
-    samplers take initial states in different forms, if at all."""
+    takes a seed) and return its lowest-energy sample; every sample set goes to
+    `call_log.add` (a hardware.QpuCallLog) when one is given. The initial bits are not used:
+    dimod samplers take initial states in different forms, if at all."""
 
     def solve(sub: ClassQubo, seed: int, initial_bits: np.ndarray) -> tuple[np.ndarray, float]:
-        bqm = to_bqm(sub)
         seeded = {"seed": seed} if "seed" in sampler.parameters else {}
-        best = sampler.sample(bqm, **seeded, **sample_parameters).first
+        sampleset = sampler.sample(to_bqm(sub), **seeded, **sample_parameters)
+        if call_log is not None:
+            call_log.add(sampleset)
+        best = sampleset.first
         return np.array([best.sample[i] for i in range(sub.num_variables)], dtype=np.int8), float(best.energy)
 
     return solve

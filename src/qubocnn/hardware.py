@@ -252,18 +252,74 @@ def require_credentials() -> None:
         raise HardwareError(NO_TOKEN_MESSAGE)
 
 
-def qpu_sampler(solver=None):
+def qpu_sampler(solver=None, qpu_factory=None):
     """dwave-system's DWaveCliqueSampler (clique-embeds each dense BQM; connects to Leap).
 
     Credentials are checked first, without importing anything that connects: raises
     HardwareError if there is no token, or if dwave-system is not installed. Sample with
-    `qpu_sampler().sample(bqm, **QPU_DEFAULTS)` (num_reads, annealing_time, chain_strength)."""
-    require_credentials()
+    `qpu_sampler().sample(bqm, **QPU_DEFAULTS)` (num_reads, annealing_time, chain_strength).
+
+    qpu_factory(**config) builds the structured sampler inside the clique sampler in place of
+    dwave-system's DWaveSampler (config: the `solver` selection, if any); with one, e.g.
+    dwave.system.testing.MockDWaveSampler, the whole clique path (embedding, scaling, chains,
+    unembedding) runs offline and needs no credentials."""
+    if qpu_factory is None:
+        require_credentials()
     try:
         from dwave.system import DWaveCliqueSampler
     except ImportError as exc:
         raise HardwareError(NO_DWAVE_SYSTEM_MESSAGE) from exc
-    return DWaveCliqueSampler(**({} if solver is None else {"solver": solver}))
+    config = {} if solver is None else {"solver": solver}
+    if qpu_factory is None:
+        return DWaveCliqueSampler(**config)
+
+    class InjectedCliqueSampler(DWaveCliqueSampler):
+        # DWaveCliqueSampler.__init__ does nothing but build its child QPU sampler from config
+        def __init__(self, **config):
+            self.child = qpu_factory(**config)
+
+    return InjectedCliqueSampler(**config)
+
+
+class QpuCallLog:
+    """What a training run should keep of its QPU calls: `add` each returned sample set (from
+    qpu_sampler, or anything that puts SAPI's timing and problem_id in info), `summary` for the
+    result file. Sample sets without them (a classical stand-in) add only the call count."""
+
+    def __init__(self):
+        self.calls, self.problem_ids = 0, []
+        self.access_time_us, self.programming_time_us = 0.0, 0.0
+        self.chain_break_fractions: list[float] = []
+
+    def add(self, sampleset: dimod.SampleSet) -> dict:
+        """Record one call; returns its own record {problem_id, qpu_access_time_us,
+        qpu_programming_time_us, chain_break_fraction (mean over reads, None without chains)}."""
+        timing = sampleset.info.get("timing", {})
+        fractions = (sampleset.record["chain_break_fraction"] if "chain_break_fraction" in sampleset.record.dtype.names
+                     else None)
+        record = dict(problem_id=sampleset.info.get("problem_id"),
+                      qpu_access_time_us=float(timing.get("qpu_access_time", 0.0)),
+                      qpu_programming_time_us=float(timing.get("qpu_programming_time", 0.0)),
+                      chain_break_fraction=None if fractions is None else float(
+                          np.average(fractions, weights=sampleset.record.num_occurrences)))
+        self.calls += 1
+        self.access_time_us += record["qpu_access_time_us"]
+        self.programming_time_us += record["qpu_programming_time_us"]
+        if record["problem_id"] is not None:
+            self.problem_ids.append(record["problem_id"])
+        if record["chain_break_fraction"] is not None:
+            self.chain_break_fractions.append(record["chain_break_fraction"])
+        return record
+
+    def summary(self) -> dict:
+        """{qpu_calls, qpu_access_time_s, qpu_programming_time_s, mean_chain_break_fraction,
+        max_chain_break_fraction, problem_ids}, JSON-able."""
+        fractions = self.chain_break_fractions
+        return dict(qpu_calls=self.calls, qpu_access_time_s=self.access_time_us / 1e6,
+                    qpu_programming_time_s=self.programming_time_us / 1e6,
+                    mean_chain_break_fraction=float(np.mean(fractions)) if fractions else None,
+                    max_chain_break_fraction=float(np.max(fractions)) if fractions else None,
+                    problem_ids=list(self.problem_ids))
 
 
 # ---------------------------------------------------------------------------------------------
