@@ -377,8 +377,8 @@ def embedded_sample(bqm: dimod.BinaryQuadraticModel, system: str = DEFAULT_SYSTE
 # ---------------------------------------------------------------------------------------------
 # QPU budget: D-Wave's timing model
 # ---------------------------------------------------------------------------------------------
-# D-Wave's "Operation and Timing" guide (https://docs.dwavequantum.com/en/latest/quantum_research/
-# operation_timing.html, section "Estimating the QPU Access Time") charges each QPU call
+# D-Wave's "Operation and Timing" guide (https://docs.dwavesys.com/docs/latest/c_qpu_timing.html,
+# section "Estimating the QPU Access Time") charges each QPU call
 #     programming (typical_programming_time + programming_thermalization)
 #     + num_reads x (annealing_time + readout time + qpu_delay_time_per_sample),
 # the readout time growing with the number of qubits read: 10^interp(log10(qubits), q, t) for its

@@ -125,8 +125,7 @@ class ControlErrorComposite(dimod.ComposedSampler):
 
     @property
     def properties(self) -> dict:
-        return dict(child_properties=self.child.properties.copy(), sigma_h=self.sigma_h, sigma_J=self.sigma_J,
-                    h_range=self.h_range, j_range=self.j_range, h_step=self.h_step, j_step=self.j_step)
+        return dict(child_properties=self.child.properties.copy(), **self._model())
 
     def _model(self) -> dict:
         return dict(sigma_h=self.sigma_h, sigma_J=self.sigma_J, h_range=self.h_range, j_range=self.j_range,
@@ -168,7 +167,6 @@ class ControlErrorComposite(dimod.ComposedSampler):
         response = self.child.sample(perturbed, **parameters)
         yield response  # dimod's non-blocking protocol: done() is the child's
 
-        response = response.change_vartype(bqm.vartype)
         vectors = {name: response.record[name] for name in response.record.dtype.names
                    if name not in ("sample", "energy", "num_occurrences")}
         yield dimod.SampleSet.from_samples_bqm(
