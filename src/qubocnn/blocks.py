@@ -15,15 +15,17 @@ over the blocks, and the majorisation argument of the full method still holds: t
 rises above the surrogate's value.
 
 Why contiguous blocks of whole parameters, not dwave-hybrid's EnergyImpactDecomposer:
-EnergyImpactDecomposer picks *binary variables* by their energy impact (the energy change of
-flipping each one in the current sample) and grows the subproblem along the problem graph
-(breadth- or priority-first traversal). Here a parameter's K bits are one fixed-point number:
-a subproblem holding only some of them can move that parameter only on a coarser or shifted
-sub-grid, and on a complete problem graph the traversal adds no locality. Blocks of whole
-parameters keep every block a well-formed class QUBO of the same encoding; contiguous blocks of
-one size visit every parameter once per sweep in a fixed order (a reproducible count of QPU
-calls for the budget) and need a single clique embedding, which busclique caches. Monotonicity
-needs nothing more: any partition works.
+EnergyImpactDecomposer ranks *binary variables* by their energy impact (the energy gain of
+flipping each one in the current sample) and takes the top of that list, or grows the
+subproblem from it along the problem graph (traversal 'bfs' or 'pfs'), rolling on to fresh
+variables on later calls. Here a parameter's K bits are one fixed-point number: a subproblem
+holding only some of them can move that parameter only on a coarser or shifted sub-grid, and on
+a complete problem graph the traversals add no locality. (dwave-hybrid's
+RandomConstraintDecomposer keeps such groups together, but draws them at random.) Blocks of
+whole parameters keep every block a well-formed class QUBO of the same encoding; contiguous
+blocks of one size visit every parameter once per sweep in a fixed order (a reproducible count
+of QPU calls for the budget) and need a single clique embedding, which busclique caches.
+Monotonicity needs nothing more: any partition works.
 """
 
 from __future__ import annotations
