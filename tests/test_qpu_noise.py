@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 from dwave.samplers import SimulatedAnnealingSampler
 
-from qubocnn.qpu_noise import ControlErrorComposite, hardware_scale
+from qubocnn.qpu_noise import ControlErrorComposite, hardware_scale, precision_report
+from qubocnn.qubo import ClassQubo, box_encoding, to_bqm, trust_encoding
 
 
 class RecordingSampler(dimod.Sampler):
@@ -146,10 +147,6 @@ def test_bad_model_parameters_are_refused(kwargs, match):
 # ---------------------------------------------------------------------------------------------
 # Precision report
 # ---------------------------------------------------------------------------------------------
-
-from qubocnn.qpu_noise import precision_report  # noqa: E402
-from qubocnn.qubo import ClassQubo, box_encoding, to_bqm, trust_encoding  # noqa: E402
-
 
 def test_precision_of_a_hand_made_problem():
     bqm = dimod.BinaryQuadraticModel({"a": 4.0, "b": 0.5, "c": 1e-12},
