@@ -1,4 +1,5 @@
-"""Speed and quality of qubocnn's weight-space annealer (wsa) against dwave-samplers' SA.
+"""Speed and quality of qubocnn's weight-space annealer (wsa) against dwave-samplers' SA, with the
+classical rounding solver (`round`: no annealing) beside them.
 
 Run by hand (not a test):
 
@@ -13,8 +14,11 @@ The QUBOs are the ones training builds: frozen-CNN features of a real data set (
 the head moved a few continuous majorise-minimise steps from zero (W <- W - H^-1 G) to a realistic
 point W_t, then class 0's surrogate encoded on a trust grid centred at W_t (half-range 0.5) and on
 the paper's box grid (centre 0, half-range 2). Both annealers run the same single-flip Metropolis
-chain over the same QUBO with the same geometric beta_range (`qubocnn.anneal.beta_range`) at equal
-reads x sweeps; wsa with moves="integer" (a classical, non-quantum move set) is a third column.
+chain over the same QUBO with the same geometric beta_range (`qubocnn.schedules.beta_range`) at equal
+reads x sweeps; wsa with moves="integer" (a classical, non-quantum move set) is a third column, and
+`round` (the continuous minimiser rounded to the grid, then steepest single-bit descent) a fourth.
+Throughput: spin-flip attempts (reads x sweeps x n) per second per core; SA runs on one core, wsa
+on min(reads, numba threads) cores.
 
 Measured per row: wall time (dense SA: BQM build and sampling separately; wsa after a warm-up call,
 so numba's compile is excluded and reported once), best and median energy over the reads
@@ -35,8 +39,9 @@ import time
 import numpy as np
 
 from qubocnn import surrogate
-from qubocnn.anneal import beta_range
 from qubocnn.qubo import ClassQubo, box_encoding, to_bqm, trust_encoding
+from qubocnn.schedules import beta_range
+from qubocnn.solvers import RoundingSolver
 from qubocnn.wsa import WeightSpaceAnnealer
 
 PAGE = os.sysconf("SC_PAGE_SIZE")
@@ -146,6 +151,13 @@ def run_wsa(problem, reads, sweeps, br, moves, threads=None, seed=0):
     return dict(build=0.0, sample=t1 - t0, total=t1 - t0, energies=energies, mib=memory.mib)
 
 
+def run_round(problem, seed=0):
+    with PeakMemory() as memory:
+        answer = RoundingSolver().solve(problem, seed)
+    return dict(build=0.0, sample=answer.seconds, total=answer.seconds, energies=np.array([answer.energy]),
+                mib=memory.mib)
+
+
 def repeated(run, repeats, seed, *args, **kwargs):
     """Run with seeds seed, seed+1, ...: median times, per-repeat best and median energies, max memory."""
     runs = [run(*args, seed=seed + i, **kwargs) for i in range(repeats)]
@@ -225,12 +237,14 @@ def main(argv=None):
                 n = problem.num_variables
                 e_star = continuous_optimum(problem)
                 br = beta_range(problem)
-                row = dict(dataset=name, d=features.num_features, K=bits, mode=mode, n=n, e_star=e_star)
+                row = dict(dataset=name, d=features.num_features, K=bits, mode=mode, n=n, e_star=e_star,
+                           threads=numba.get_num_threads())
                 if n <= args.sa_max_variables:
                     row["sa"] = repeated(run_sa, args.repeats, args.seed, problem, args.reads, args.sweeps, br)
                 for moves in args.moves:
                     row[f"wsa_{moves}"] = repeated(run_wsa, args.repeats, args.seed, problem, args.reads,
                                                    args.sweeps, br, moves)
+                row["round"] = repeated(run_round, args.repeats, args.seed, problem)
                 if args.single_thread and "flip" in args.moves:
                     row["wsa_flip_1t"] = repeated(run_wsa, args.repeats, args.seed, problem, args.reads,
                                                   args.sweeps, br, "flip", threads=1)
@@ -250,7 +264,7 @@ def rel(x, e_star):
 def line(row):
     e_star = row["e_star"]
     parts = [f"{row['dataset']} K={row['K']} {row['mode']} n={row['n']} E*={fmt_e(e_star)}"]
-    for key in ("sa", "wsa_flip", "wsa_flip_1t", "wsa_integer"):
+    for key in ("sa", "wsa_flip", "wsa_flip_1t", "wsa_integer", "round"):
         if key in row:
             r = row[key]
             parts.append(f"{key}: {r['total']:.3f}s best {fmt_e(np.median(r['best']))} "
@@ -272,6 +286,7 @@ def tables(rows, args, compile_s):
     cols += ["SA gap", "wsa gap", "dE best", "dE median", "SA MiB", "wsa MiB"]
     if "integer" in args.moves:
         cols += ["int s", "int gap"]
+    cols += ["round s", "round gap", "SA flips/s/core", "wsa flips/s/core"]
     out.append("| " + " | ".join(cols) + " |")
     out.append("|" + "---|" * len(cols))
     for row in rows:
@@ -295,6 +310,11 @@ def tables(rows, args, compile_s):
         cells.append(f"{w['mib']:.1f}" if w else "-")
         if "integer" in args.moves:
             cells += [f"{i['total']:.3f}", f"{rel(np.median(i['best']) - e_star, e_star):.3g}"]
+        r = row["round"]
+        cells += [f"{r['total']:.4f}", f"{rel(np.median(r['best']) - e_star, e_star):.3g}"]
+        attempts = args.reads * args.sweeps * row["n"]
+        cells.append(f"{attempts / s['sample']:.3g}" if s else "-")
+        cells.append(f"{attempts / (w['total'] * min(args.reads, row['threads'])):.3g}" if w else "-")
         out.append("| " + " | ".join(cells) + " |")
     return "\n".join(out) + "\n"
 

@@ -19,7 +19,7 @@ import time
 
 import numpy as np
 
-from qubocnn.anneal import SolverConfig
+from qubocnn.solvers import SolverConfig
 from qubocnn.baselines import fit_baseline
 from qubocnn.data import load_dataset
 from qubocnn.features import make_feature_set

@@ -1,6 +1,6 @@
 """Benchmark images as numpy arrays: float32 (N, C, H, W) in [0, 1] and int64 labels 0..C-1.
 
-Sources (DESIGN.md, "Data"): sklearn's digits; torchvision's own loaders and folder layout for
+Sources (docs/method.md, "Data"): sklearn's digits; torchvision's own loaders and folder layout for
 MNIST, Fashion-MNIST, KMNIST, EMNIST and CIFAR-10; the offline JPEG copy of CIFAR-10
 (`<root>/cifar10_jpeg.npz`, see ../shared/data/README.md); and any .npz file holding
 x_train, y_train, x_test, y_test.
@@ -22,7 +22,8 @@ TORCHVISION_CLASSES = {
     "emnist": "EMNIST",
     "cifar10": "CIFAR10",
 }
-DATASETS = ("digits", "mnist", "fashion_mnist", "kmnist", "emnist", "cifar10", "cifar10_jpeg")
+# in the order of the paper's tables
+DATASETS = ("digits", "mnist", "fashion_mnist", "cifar10", "cifar10_jpeg", "emnist", "kmnist")
 LABELS = {
     "digits": "sklearn digits",
     "mnist": "MNIST",

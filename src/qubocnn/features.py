@@ -2,7 +2,7 @@
 
 Seeded convolution filters, ReLU, adaptive max-pooling, flatten; nothing here is trained. The
 features are standardised with training-set statistics and constant (dead) columns are dropped,
-so the Gram matrix of DESIGN.md has no eigenvalue that only the ridge term lifts off zero.
+so the Gram matrix of docs/method.md has no eigenvalue that only the ridge term lifts off zero.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Cross-entropy of a linear head and its Boehning quadratic majoriser.
 
-Notation (DESIGN.md): X = [Phi, 1] is N x (d+1), W is (d+1) x C,
+Notation (docs/method.md): X = [Phi, 1] is N x (d+1), W is (d+1) x C,
 L(W) = mean_i CE(softmax(x_i^T W), y_i) + lam/2 ||W||^2.
 Boehning: the Hessian of the mean cross-entropy is bounded by (1/2) I_C (x) X^T X / N, so with
 H = X^T X / (2N) + lam I the quadratic U(W) = L(W_t) + <G, W - W_t> + 1/2 sum_c e_c^T H e_c
@@ -61,12 +61,6 @@ def class_surrogate(e: np.ndarray, g: np.ndarray, H: np.ndarray) -> np.ndarray:
     """U_c - L(W_t) for steps e = w_c - w_c,t: g^T e + 1/2 e^T H e. e may be (d+1,) or (m, d+1)."""
     e = np.asarray(e, dtype=float)
     return e @ g + 0.5 * np.einsum("...i,ij,...j->...", e, H, e)
-
-
-def surrogate(W: np.ndarray, W_t: np.ndarray, loss_t: float, G: np.ndarray, H: np.ndarray) -> float:
-    """U(W) for the whole head: L(W_t) plus the sum of the per-class quadratics."""
-    E = W - W_t
-    return float(loss_t + np.sum(G * E) + 0.5 * np.sum(E * (H @ E)))
 
 
 def curvature_factor(H: np.ndarray):

@@ -22,9 +22,9 @@ xorshift64* generator seeded by splitmix64 from (seed, read index), so the sampl
 whatever the thread count or scheduling. The kernel releases the GIL, so classes can also be
 annealed concurrently from Python threads.
 
-The first call in a fresh environment compiles the kernel (numba: about 4 s measured on 2 cores);
+The first call in a fresh environment compiles the kernel (numba, a few seconds);
 ``cache=True`` keeps the machine code on disk (``__pycache__`` or NUMBA_CACHE_DIR), so later
-processes load it in about 0.4 s.
+processes load it in well under a second.
 """
 
 from __future__ import annotations

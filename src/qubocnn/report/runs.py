@@ -14,8 +14,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-# The paper's order of the benchmarks; any other data set (an .npz) follows in order of appearance.
-DATASET_ORDER = ("digits", "mnist", "fashion_mnist", "cifar10", "cifar10_jpeg", "emnist", "kmnist")
+from ..data import DATASETS as DATASET_ORDER  # the paper's order; any other data set follows
+
 METHOD_LABELS = {
     "qubo-box": "QUBO box",
     "qubo-box-always": "QUBO box, every answer taken",
