@@ -188,4 +188,5 @@ def claims_table(results: Sequence[dict], hardware_rows: Sequence[dict] | None =
         cells += list(claim_fifteen_bits_fit(results, datasets, hardware_rows)) if datasets else [MISSING, MISSING]
     rows.append(["15 bits fit the qubit and coupler counts of a D-Wave Advantage", "any", *cells])
     return Table("claims", "The paper's claims: measured here, and the verdict by the rules of qubocnn.report.claims",
-                 header, rows, header, [list(row) for row in rows], groups=starts)
+                 header, rows, header, [list(row) for row in rows], groups=starts,
+                 latex_align="p{3.2cm}p{1.8cm}p{4.4cm}p{2.2cm}p{3.4cm}p{2.2cm}")

@@ -108,7 +108,7 @@ def precision_table(results: Sequence[dict]) -> Table:
             csv_rows.append([dataset, labels[dataset], bits, MODE_LABELS[method], variables, acc[0], acc[1], loss[0],
                              loss[1], gap, accepted, acc[2]])
     return Table("precision", "Precision study: QUBO training per bit width K, encoding mode and solver",
-                 header, rows, csv_columns, csv_rows, groups=starts)
+                 header, rows, csv_columns, csv_rows, groups=starts, long=True)
 
 
 def annealing_gap_table(results: Sequence[dict]) -> Table:
@@ -135,7 +135,7 @@ def annealing_gap_table(results: Sequence[dict]) -> Table:
             csv_rows.append([dataset, labels[dataset], bits, MODE_LABELS[method], gap, q25, q75, solve, acc[0], acc[1],
                              *vs["logreg"][:2], *vs["sgd"][:2], acc[2]])
     return Table("annealing_gap", "Gap to the continuous optimum (annealing against rounding), solve time, and "
-                 "accuracy against the classical heads", header, rows, csv_columns, csv_rows, groups=starts)
+                 "accuracy against the classical heads", header, rows, csv_columns, csv_rows, groups=starts, long=True)
 
 
 def runtime_table(results: Sequence[dict]) -> Table:
