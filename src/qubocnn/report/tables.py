@@ -90,7 +90,7 @@ def precision_table(results: Sequence[dict]) -> Table:
     groups = group_runs(results)
     labels = dataset_labels(results)
     header = ["Dataset", "K", "mode", "variables", "test accuracy (%)", "train loss", "median gap (%)",
-              "answers that lowered U (%)", "seeds"]
+              "lowered U (%)", "seeds"]
     csv_columns = ["dataset", "dataset_label", "bits", "mode", "variables", "test_accuracy_mean",
                    "test_accuracy_std", "train_loss_mean", "train_loss_std", "median_relative_gap",
                    "acceptance_rate", "seeds"]
@@ -108,7 +108,7 @@ def precision_table(results: Sequence[dict]) -> Table:
             csv_rows.append([dataset, labels[dataset], bits, MODE_LABELS[method], variables, acc[0], acc[1], loss[0],
                              loss[1], gap, accepted, acc[2]])
     return Table("precision", "Precision study: QUBO training per bit width K, encoding mode and solver",
-                 header, rows, csv_columns, csv_rows, groups=starts, long=True)
+                 header, rows, csv_columns, csv_rows, groups=starts, long=True, latex_align="p{2.8cm}rp{1.5cm}rp{1.4cm}rrrr")
 
 
 def annealing_gap_table(results: Sequence[dict]) -> Table:
@@ -135,7 +135,8 @@ def annealing_gap_table(results: Sequence[dict]) -> Table:
             csv_rows.append([dataset, labels[dataset], bits, MODE_LABELS[method], gap, q25, q75, solve, acc[0], acc[1],
                              *vs["logreg"][:2], *vs["sgd"][:2], acc[2]])
     return Table("annealing_gap", "Gap to the continuous optimum (annealing against rounding), solve time, and "
-                 "accuracy against the classical heads", header, rows, csv_columns, csv_rows, groups=starts, long=True)
+                 "accuracy against the classical heads", header, rows, csv_columns, csv_rows, groups=starts, long=True,
+                 latex_align="p{2.6cm}rp{1.3cm}rp{1.5cm}rp{1.4cm}p{1.4cm}p{1.4cm}r")
 
 
 def runtime_table(results: Sequence[dict]) -> Table:
