@@ -82,3 +82,20 @@ def test_workflow_config_agrees_with_the_package_defaults():
     schema = yaml.safe_load((ROOT / "config" / "schema.yaml").read_text())
     from qubocnn.solvers import SOLVERS
     assert set(schema["definitions"]["solver"]["enum"]) == set(SOLVERS)
+
+
+def test_readme_tables_are_the_committed_tables(tmp_path):
+    """The README's result tables are copies of results/full/tables/*.md, never typed by hand."""
+    from qubocnn.report.readme import BLOCK, sync_readme
+
+    readme = (ROOT / "README.md").read_text()
+    names = [m["name"] for m in BLOCK.finditer(readme)]
+    assert {"main_accuracy", "claims"} <= set(names)
+    for match in BLOCK.finditer(readme):
+        assert match["body"] == (ROOT / "results" / "full" / "tables" / f"{match['name']}.md").read_text(), match["name"]
+    # and the sync rewrites a stale block
+    stale = tmp_path / "README.md"
+    stale.write_text("intro\n<!-- table:main_accuracy -->\n| old |\n<!-- end table:main_accuracy -->\nend\n")
+    assert sync_readme(stale, ROOT / "results" / "full" / "tables") == ["main_accuracy"]
+    assert (ROOT / "results" / "full" / "tables" / "main_accuracy.md").read_text() in stale.read_text()
+    assert "| old |" not in stale.read_text()

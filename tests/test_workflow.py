@@ -227,7 +227,7 @@ def test_report_tables(results_dir, tmp_path):
     assert len(read_csv(tmp_path / "runs.csv")) == 5 * len(BITS) + 1 + len(BASELINES)
 
     baselines = read_csv(tmp_path / "tables" / "baselines.csv")
-    assert float(baselines[0]["sgd_learning_rates"]) in (0.003, 0.01, 0.03, 0.1, 0.3)
+    assert float(baselines[0]["sgd_learning_rates"]) in (0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0)
     assert float(baselines[0]["logreg_train_loss"]) <= float(baselines[0]["sgd_train_loss"])
     claims = read_csv(tmp_path / "tables" / "claims.csv")
     readings = {r["reading"] for r in claims}

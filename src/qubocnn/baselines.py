@@ -22,7 +22,7 @@ from . import surrogate
 METHODS = ("sgd", "logreg", "ridge")
 
 
-SGD_LEARNING_RATES = (0.003, 0.01, 0.03, 0.1, 0.3)
+SGD_LEARNING_RATES = (0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0)
 SGD_VALIDATION_FRACTION = 0.1
 
 

@@ -100,7 +100,7 @@ def build_parser() -> argparse.ArgumentParser:
     baseline.add_argument("--method", help="sgd, logreg or ridge")
     baseline.add_argument("--epochs", type=int, help="sgd: epochs (default 20)")
     baseline.add_argument("--lr", help="sgd: comma-separated learning rates, chosen on a validation split "
-                                       "(one value: no tuning; default 0.003,0.01,0.03,0.1,0.3)")
+                                       "(one value: no tuning; default 0.001,0.003,0.01,0.03,0.1,0.3,1)")
     baseline.add_argument("--momentum", type=float, help="sgd: momentum (default 0.9)")
     baseline.add_argument("--batch-size", type=int, help="sgd: minibatch size (default 128)")
     baseline.add_argument("--validation-fraction", type=float, help="sgd: share of the training set used to "
@@ -122,8 +122,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     text = "tables and figures from result files (qubocnn.report)"
     report = commands.add_parser("report", help=text, description=text, argument_default=argparse.SUPPRESS)
-    report.add_argument("action", choices=("collect", "tables", "figures"),
-                        help="collect: one CSV row per run; tables: CSV, Markdown, LaTeX; figures: PNG, PDF")
+    report.add_argument("action", choices=("collect", "tables", "figures", "readme"),
+                        help="collect: one CSV row per run; tables: CSV, Markdown, LaTeX; figures: PNG, PDF; "
+                             "readme: copy the Markdown tables of --tables-dir into README.md's table blocks")
+    report.add_argument("--tables-dir", help="readme: the Markdown tables (default results/full/tables)")
+    report.add_argument("--readme", help="readme: the file to update (default README.md)")
     report.add_argument("--results", nargs="+", help="result JSON files or directories (searched recursively)")
     report.add_argument("--hardware", help="`qubocnn hardware` JSON (default: a hardware.json under --results)")
     report.add_argument("--out-dir", help="tables: CSV and Markdown go here; figures: PNG and PDF go here")
@@ -272,7 +275,7 @@ def run_hardware(options: dict) -> None:
 
 
 DEFAULTS["report"] = dict(action=None, results=None, hardware=None, out_dir=None, latex_dir=None, formats="png,pdf",
-                          names=None)
+                          names=None, tables_dir="results/full/tables", readme="README.md")
 
 
 def run_report(options: dict) -> None:
@@ -280,6 +283,12 @@ def run_report(options: dict) -> None:
 
     from . import report
 
+    if options["action"] == "readme":
+        from .report.readme import sync_readme
+
+        names = sync_readme(options["readme"], options["tables_dir"])
+        log.info("updated %s: %s", options["readme"], ", ".join(names) or "no table blocks")
+        return
     if not options["results"]:
         raise ValueError("give --results: result JSON files or directories")
     results = report.load_results(options["results"])
