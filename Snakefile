@@ -16,6 +16,7 @@ configfile: "config/config.yaml"
 
 
 include: "workflow/rules/common.smk"
+include: "workflow/rules/outputs.smk"
 include: "workflow/rules/training.smk"
 include: "workflow/rules/report.smk"
 

@@ -44,6 +44,7 @@ HARDWARE_SCHEMA = "qubocnn.hardware/1"
 TABLES = ("main_accuracy", "precision", "annealing_gap", "runtimes", "qubo_sizes", "hardware_limits")
 FIGURES = ("accuracy_vs_bits", "training_loss", "energy_gap", "runtime", "problem_size")
 FORMATS = ("png", "pdf")
+FIGURE_METADATA = {"pdf": {"CreationDate": None, "Creator": None, "Producer": None}, "png": {"Software": None}}
 
 # The paper's order of the benchmarks; any other data set (an .npz) follows in order of appearance.
 DATASET_ORDER = ("digits", "mnist", "fashion_mnist", "cifar10", "cifar10_jpeg", "emnist", "kmnist")
@@ -845,8 +846,8 @@ def save_figure(fig, out_dir: str | os.PathLike, name: str, formats: Sequence[st
     written = []
     for fmt in formats:
         path = out_dir / f"{name}.{fmt}"
-        # a fixed creation date keeps the PDFs byte-stable between runs of the workflow
-        metadata = {"CreationDate": None} if fmt == "pdf" else {"Software": None} if fmt == "png" else None
+        # no creation date and no matplotlib version: a figure is byte-identical when its numbers are
+        metadata = FIGURE_METADATA.get(fmt)
         fig.savefig(path, dpi=150, metadata=metadata)
         written.append(path)
     return written

@@ -119,9 +119,10 @@ rule paper:
         LATEX_CONTAINER
     params:
         missing=LATEX_MISSING,
+        env=PAPER_ENV,
     shell:
         "if ! command -v latexmk > /dev/null 2>&1; then echo {params.missing:q} | tee {log} >&2; exit 1; fi; "
-        "latexmk -cd -pdf -interaction=nonstopmode -halt-on-error {input.tex} "
+        "{params.env} latexmk -cd -pdf -interaction=nonstopmode -halt-on-error {input.tex} "
         "> {log} 2>&1 || {{ tail -n 1 {log} >&2; exit 1; }}"
 
 
@@ -139,11 +140,12 @@ rule paper_smoke:
         LATEX_CONTAINER
     params:
         missing=LATEX_MISSING,
+        env=PAPER_ENV,
         # main.tex reads \tablesdir and \figuresdir (paths relative to paper/)
         pretex=r"\def\tablesdir{../results/smoke/tables}\def\figuresdir{../figures/smoke}",
         out_dir="../results/smoke/paper",
     shell:
         "if ! command -v latexmk > /dev/null 2>&1; then echo {params.missing:q} | tee {log} >&2; exit 1; fi; "
-        "latexmk -cd -pdf -interaction=nonstopmode -halt-on-error -outdir={params.out_dir} "
+        "{params.env} latexmk -cd -pdf -interaction=nonstopmode -halt-on-error -outdir={params.out_dir} "
         "-usepretex={params.pretex:q} {input.tex} "
         "> {log} 2>&1 || {{ tail -n 1 {log} >&2; exit 1; }}"
