@@ -20,10 +20,15 @@ install: $(BIN)/qubocnn
 test: install
 	$(BIN)/pytest -q
 
+# A lock left by a hard stop (power loss, OOM killer) is removed when no Snakemake process runs here.
+UNLOCK := $(BIN)/python workflow/scripts/unlock_stale.py $(BIN)/snakemake
+
 run: install
+	$(UNLOCK)
 	$(BIN)/snakemake --cores $(CORES) --keep-going --config $(RUN_CONFIG)
 
 smoke: install
+	$(UNLOCK)
 	$(BIN)/snakemake --cores $(CORES) smoke
 
 lint: install
