@@ -13,7 +13,7 @@ import sys
 import numpy as np
 import yaml
 
-from . import __version__
+from . import __version__, reproduce
 
 log = logging.getLogger("qubocnn")
 
@@ -117,6 +117,7 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--formats", help="figures: comma-separated file formats (default png,pdf)")
     report.add_argument("--names", help="comma-separated subset of the tables or figures (default: all)")
     report.add_argument("--out", help="collect: the CSV to write")
+    reproduce.add_parser(commands)
     return parser
 
 
@@ -291,6 +292,7 @@ def run_report(options: dict) -> None:
 
 COMMANDS = {"features": run_features, "train": run_train, "baseline": run_baseline,
             "export-qubo": run_export_qubo, "hardware": run_hardware, "report": run_report}
+DEFAULTS["reproduce"], COMMANDS["reproduce"] = reproduce.DEFAULTS, reproduce.run
 
 
 def main(argv=None) -> int:
