@@ -7,7 +7,7 @@ CORES ?= all
 # `make run RUN_CONFIG=download=true` on a machine with internet to fetch them instead.
 RUN_CONFIG ?= missing_data=skip
 
-.PHONY: install test run smoke lint bench clean-results
+.PHONY: install test run smoke reference lint bench clean-results
 
 $(BIN)/qubocnn: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -30,6 +30,12 @@ run: install
 smoke: install
 	$(UNLOCK)
 	$(BIN)/snakemake --cores $(CORES) smoke
+
+# Maintainers: rewrite the committed reference (results/full/, figures/, paper/tables/) from the runs
+# of `make run` and `make smoke`; it refuses a run that left out data sets.
+reference: install
+	$(UNLOCK)
+	$(BIN)/snakemake --cores $(CORES) reference reference_smoke --config $(RUN_CONFIG)
 
 lint: install
 	$(BIN)/snakemake --lint

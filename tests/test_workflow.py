@@ -117,11 +117,10 @@ def test_targets_cover_every_dataset_and_the_smoke_study(tmp_path):
     assert len(full["baseline"]) == 2 * len(config["datasets"]) * len(config["seeds"]) * len(BASELINES)
     assert len(full["continuous"]) == 2 * len(config["datasets"]) * len(config["seeds"])
     assert any("+clique/" in out[0] for _, out in full["qubo"])
-    assert {"tables_full", "figures_full", "notebook", "collect", "feasibility"} <= set(full)
+    assert {"tables_run", "figures_run", "notebook_run", "collect_run", "feasibility", "reproduce"} <= set(full)
     smoke = dry_run_jobs(snakemake("-n", "--forceall", "smoke").stdout)
-    assert len(smoke["qubo"]) == 4 and {"tables_smoke", "figures_smoke", "notebook"} <= set(smoke)
-    assert all("/smoke/" in out[0] or out[0].startswith("figures/smoke/") for _, out in
-               smoke["figures_smoke"] + smoke["qubo"])
+    assert len(smoke["qubo"]) == 4 and {"tables_smoke", "figures_smoke", "notebook_smoke"} <= set(smoke)
+    assert all(out[0].startswith("results/smoke/") for _, out in smoke["figures_smoke"] + smoke["qubo"])
     # missing_data: skip leaves out the data sets without files (here: all but digits)
     env = dict(os.environ, QUBOCNN_DATA=str(tmp_path))
     skipped = snakemake("-n", "--forceall", "--config", "missing_data=skip", env=env)
@@ -246,6 +245,46 @@ def test_notebook_executes(results_dir, tmp_path):
     images = [o for o in outputs if "image/png" in o.get("data", {})]
     assert len(images) == len(report.FIGURES)
     assert "8 runs" in "".join(o.get("text", "") for o in outputs if o.output_type == "stream")
+
+
+def committed_files() -> set[str]:
+    listed = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    return set(listed.splitlines())
+
+
+def job_outputs(*targets) -> set[str]:
+    run = snakemake("-n", "--forceall", *targets)
+    assert run.returncode == 0, run.stdout + run.stderr
+    return {path for jobs in dry_run_jobs(run.stdout).values() for _, out in jobs for path in out if path}
+
+
+def test_studies_never_write_committed_files():
+    """`make run` and `make smoke` write only under results/STUDY/ (and logs): the committed
+    reference stays as it is, whatever data sets the run had."""
+    committed = committed_files()
+    assert "results/full/tables/main_accuracy.csv" in committed and "figures/accuracy_vs_bits.png" in committed
+    for target, study in (("all", "run"), ("smoke", "smoke")):
+        outputs = job_outputs(target)
+        assert outputs and not outputs & committed, sorted(outputs & committed)
+        assert all(path.startswith(f"results/{study}/") for path in outputs), target
+
+
+def test_reference_targets_make_exactly_the_committed_reference():
+    """`reference` and `reference_smoke` rewrite the files the README and the paper link to, and
+    nothing else outside results/STUDY/."""
+    outputs = {p for p in job_outputs("reference", "reference_smoke") if not p.startswith(("results/run/",
+                                                                                          "results/smoke/"))}
+    assert outputs <= committed_files(), sorted(outputs - committed_files())
+    readme_links = set(re.findall(r"\((figures/[^)]+\.png)\)", (ROOT / "README.md").read_text()))
+    assert readme_links and readme_links <= outputs
+    assert {"results/full/hardware.json", "results/full/notebooks/figures.ipynb", "results/full/tables/runs.csv",
+            "paper/tables/precision.tex"} <= outputs
+
+
+def test_reference_refuses_a_partial_study(tmp_path):
+    env = dict(os.environ, QUBOCNN_DATA=str(tmp_path))
+    run = snakemake("-n", "reference", "--config", "missing_data=skip", env=env)
+    assert run.returncode != 0 and "must not be replaced by a partial study" in run.stdout + run.stderr
 
 
 def test_hardware_target_exists_and_is_not_part_of_all(tmp_path):

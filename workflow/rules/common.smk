@@ -12,14 +12,12 @@ from snakemake.utils import validate
 
 validate(config, "../../config/schema.yaml")
 
-STUDY_NAMES = ("full", "smoke")
+# `run`: the full study (top-level config keys), `make run`; `smoke`: the quick check (`smoke` section).
+STUDY_NAMES = ("run", "smoke")
 KNOWN_DATASETS = ("digits", "mnist", "fashion_mnist", "kmnist", "emnist", "cifar10", "cifar10_jpeg")
 TABLE_NAMES = ("main_accuracy", "precision", "annealing_gap", "runtimes", "qubo_sizes", "hardware_limits")
 FIGURE_NAMES = ("accuracy_vs_bits", "training_loss", "energy_gap", "runtime", "problem_size")
 FIGURE_FORMATS = ("png", "pdf")
-# Where each study's figures and LaTeX tables go (CSV and Markdown always go to results/STUDY/tables).
-FIGURE_DIRS = {"full": "figures", "smoke": "figures/smoke"}
-LATEX_DIRS = {"full": "paper/tables", "smoke": "results/smoke/tables"}
 CONDA_ENV = "../../envs/qubocnn.yaml"
 
 
@@ -69,18 +67,20 @@ def data_present(name):
 
 def _study(name):
     full = {key: value for key, value in config.items() if key != "smoke"}
-    study = full if name == "full" else _merge(full, config.get("smoke") or {})
+    study = full if name == "run" else _merge(full, config.get("smoke") or {})
     if study.get("missing_data", "fail") == "skip":
         missing = [d for d in study["datasets"] if not data_present(d)]
         if missing:
             print(f"qubocnn workflow ({name} study): skipping {', '.join(missing)}: no files under "
                   f"{data_root()} (missing_data: skip)", file=sys.stderr)
+        LEFT_OUT[name].update({d: f"no files under {data_root()}" for d in missing})
         study["datasets"] = [d for d in study["datasets"] if d not in missing]
         if not study["datasets"]:
             raise ValueError(f"{name} study: no data set has its files under {data_root()}")
     return study
 
 
+LEFT_OUT = {name: {} for name in STUDY_NAMES}  # study -> {data set: why it was left out}
 STUDIES = {name: _study(name) for name in STUDY_NAMES}
 
 
@@ -172,20 +172,6 @@ def run_files(study):
 
 def study_runs(wildcards):
     return run_files(wildcards.study)
-
-
-def table_files(study):
-    out = [f"results/{study}/tables/{name}.{ext}" for name in TABLE_NAMES for ext in ("csv", "md")]
-    return out + [f"{LATEX_DIRS[study]}/{name}.tex" for name in TABLE_NAMES]
-
-
-def figure_files(study):
-    return [f"{FIGURE_DIRS[study]}/{name}.{ext}" for name in FIGURE_NAMES for ext in FIGURE_FORMATS]
-
-
-def study_targets(study):
-    return (table_files(study) + figure_files(study) + [f"results/{study}/tables/runs.csv",
-                                                        f"results/{study}/notebooks/figures.ipynb"])
 
 
 def train_runtime(wildcards):

@@ -2,6 +2,8 @@
 
 import subprocess
 
+from snakemake.exceptions import WorkflowError
+
 
 def paper_date(tex="paper/main.tex"):
     """SOURCE_DATE_EPOCH for pdfTeX: the time of the last commit of main.tex (its mtime outside a git
@@ -16,3 +18,70 @@ def paper_date(tex="paper/main.tex"):
 
 
 PAPER_ENV = f"SOURCE_DATE_EPOCH={paper_date()} FORCE_SOURCE_DATE=1"
+
+
+# Output sets ("views") of the studies' runs. A study's own outputs stay under results/STUDY/, so
+# `make run` never touches a committed file; the committed reference (results/full/tables,
+# results/full/notebooks, results/full/hardware.json, paper/tables, figures/, figures/smoke: the
+# README and the paper link to them) is written only by targets `reference` and `reference_smoke`,
+# from the runs of the `run` and `smoke` studies.
+VIEWS = {
+    "run": dict(study="run", tables="results/run/tables", latex="results/run/tables",
+                figures="results/run/figures", notebook="results/run/notebooks"),
+    "smoke": dict(study="smoke", tables="results/smoke/tables", latex="results/smoke/tables",
+                  figures="results/smoke/figures", notebook="results/smoke/notebooks"),
+    "reference": dict(study="run", tables="results/full/tables", latex="paper/tables", figures="figures",
+                      notebook="results/full/notebooks", hardware="results/full/hardware.json"),
+    "reference_smoke": dict(study="smoke", figures="figures/smoke"),
+}
+REFERENCE_TABLES = VIEWS["reference"]["tables"]
+
+
+def table_files(view):
+    v = VIEWS[view]
+    out = [f"{v['tables']}/{name}.{ext}" for name in TABLE_NAMES for ext in ("csv", "md")]
+    return out + [f"{v['latex']}/{name}.tex" for name in TABLE_NAMES]
+
+
+def figure_files(view):
+    return [f"{VIEWS[view]['figures']}/{name}.{ext}" for name in FIGURE_NAMES for ext in FIGURE_FORMATS]
+
+
+def view_targets(view):
+    v = VIEWS[view]
+    targets = figure_files(view)
+    if "tables" in v:
+        targets += table_files(view) + [f"{v['tables']}/runs.csv", f"{v['notebook']}/figures.ipynb"]
+    if "hardware" in v:
+        targets.append(v["hardware"])
+    return targets
+
+
+def view_runs(view):
+    """Input function: the runs a view is made from. The reference is never made from a study that
+    left out data sets (a partial study must not replace the full one)."""
+
+    def runs(wildcards):
+        study = VIEWS[view]["study"]
+        if view.startswith("reference") and LEFT_OUT[study]:
+            raise WorkflowError(
+                f"target {view}: the {study} study left out {', '.join(LEFT_OUT[study])} (no data), and the "
+                f"reference must not be replaced by a partial study; get their data, or name the data sets "
+                f"of the reference explicitly, e.g. --config 'datasets=[digits,mnist]'")
+        return run_files(study)
+
+    return runs
+
+
+def view_hardware(view):
+    return f"results/{VIEWS[view]['study']}/hardware.json"
+
+
+def latex_options(input, output):
+    """latexmk options for a paper rule: none for paper/main.pdf; for a study's copy, its output
+    directory and the tables and figures directories, relative to paper/ (latexmk -cd)."""
+    if output[0] == "paper/main.pdf":
+        return ""
+    relative = lambda path: os.path.relpath(os.path.dirname(path), "paper")
+    pretex = rf"\def\tablesdir{{{relative(input.tables[0])}}}\def\figuresdir{{{relative(input.figures[0])}}}"
+    return f"-outdir={relative(output[0])} -usepretex={shlex.quote(pretex)}"
