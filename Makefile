@@ -3,9 +3,10 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 CORES ?= all
-# Data sets whose files are not under the data root are left out (with a warning); use
-# `make run RUN_CONFIG=download=true` on a machine with internet to fetch them instead.
-RUN_CONFIG ?= missing_data=skip
+# Data sets without files under the data root are downloaded where their source answers, else left
+# out with a warning. RUN_CONFIG passes workflow settings, e.g. RUN_CONFIG="datasets=[digits,mnist]".
+RUN_CONFIG ?=
+CONFIG_ARGS = $(if $(strip $(RUN_CONFIG)),--config $(RUN_CONFIG))
 
 .PHONY: install test run smoke reference lint bench clean-results
 
@@ -25,7 +26,7 @@ UNLOCK := $(BIN)/python workflow/scripts/unlock_stale.py $(BIN)/snakemake
 
 run: install
 	$(UNLOCK)
-	$(BIN)/snakemake --cores $(CORES) --keep-going --config $(RUN_CONFIG)
+	$(BIN)/snakemake --cores $(CORES) --keep-going $(CONFIG_ARGS)
 
 smoke: install
 	$(UNLOCK)
@@ -35,7 +36,7 @@ smoke: install
 # of `make run` and `make smoke`; it refuses a run that left out data sets.
 reference: install
 	$(UNLOCK)
-	$(BIN)/snakemake --cores $(CORES) reference reference_smoke --config $(RUN_CONFIG)
+	$(BIN)/snakemake --cores $(CORES) reference reference_smoke $(CONFIG_ARGS)
 
 lint: install
 	$(BIN)/snakemake --lint

@@ -18,6 +18,7 @@ configfile: "config/config.yaml"
 
 include: "workflow/rules/common.smk"
 include: "workflow/rules/outputs.smk"
+include: "workflow/rules/data.smk"
 include: "workflow/rules/training.smk"
 include: "workflow/rules/report.smk"
 
@@ -49,3 +50,11 @@ rule reference_smoke:
     """Maintainers: rewrite the committed smoke figures (figures/smoke/) from the smoke study's runs."""
     input:
         view_targets("reference_smoke"),
+
+
+onsuccess:
+    end_of_run(workflow.dag_settings.targets, finished=True)
+
+
+onerror:
+    end_of_run(workflow.dag_settings.targets, finished=False)

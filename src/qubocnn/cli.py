@@ -13,7 +13,7 @@ import sys
 import numpy as np
 import yaml
 
-from . import __version__, reproduce
+from . import __version__, download, reproduce
 
 log = logging.getLogger("qubocnn")
 
@@ -118,6 +118,7 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--names", help="comma-separated subset of the tables or figures (default: all)")
     report.add_argument("--out", help="collect: the CSV to write")
     reproduce.add_parser(commands)
+    download.add_parser(commands)
     return parser
 
 
@@ -293,6 +294,7 @@ def run_report(options: dict) -> None:
 COMMANDS = {"features": run_features, "train": run_train, "baseline": run_baseline,
             "export-qubo": run_export_qubo, "hardware": run_hardware, "report": run_report}
 DEFAULTS["reproduce"], COMMANDS["reproduce"] = reproduce.DEFAULTS, reproduce.run
+DEFAULTS["download"], COMMANDS["download"] = download.DEFAULTS, download.run
 
 
 def main(argv=None) -> int:

@@ -1,5 +1,6 @@
 # Reproducible outputs: where each study writes, and the fixed dates that keep its files byte-stable.
 
+import re
 import subprocess
 
 from snakemake.exceptions import WorkflowError
@@ -85,3 +86,35 @@ def latex_options(input, output):
     relative = lambda path: os.path.relpath(os.path.dirname(path), "paper")
     pretex = rf"\def\tablesdir{{{relative(input.tables[0])}}}\def\figuresdir{{{relative(input.figures[0])}}}"
     return f"-outdir={relative(output[0])} -usepretex={shlex.quote(pretex)}"
+
+
+def reproduction_summary(path="results/run/reproduction.md"):
+    """The reproduction check's counts (its report's "Rows:" line), or why there is none."""
+    found = Path(path)
+    if not found.exists():
+        return "no reproduction check: the run's tables were not made (see the errors above)"
+    counts = next((line for line in found.read_text().splitlines() if line.startswith("Rows: ")), "Rows: ?")
+    differ = re.search(r"(\d+) differs", counts)
+    if differ and differ.group(1) != "0":
+        verdict = f"WARNING: {differ.group(1)} rows differ from the reference"
+    else:
+        verdict = "nothing differs from the reference"
+    return f"reproduction check ({path}): {counts[6:].split('.')[0]}; {verdict}"
+
+
+def end_of_run(targets, finished):
+    """Printed when Snakemake ends (onsuccess / onerror in the Snakefile): for each study it was
+    asked for, what ran, what was left out, how to get the rest, and the reproduction check."""
+    requested = set(targets) or {"all"}
+    studies = [study for study, names in (("run", {"all", "reference", "paper", "paper_run"}),
+                                          ("smoke", {"smoke", "reference_smoke", "paper_smoke"}))
+               if requested & names or any(str(t).startswith(f"results/{study}/") for t in requested)]
+    lines = []
+    for study in studies:
+        lines += data_summary(study)
+        if "all" in requested and study == "run":
+            lines.append(reproduction_summary() if finished else
+                         "no reproduction check: the run did not finish (`make run` again resumes)")
+        lines.append(f"outputs: results/{study}/ (tables, figures, notebooks)")
+    for line in lines:
+        print(f"qubocnn: {line}", file=sys.stderr)

@@ -5,6 +5,8 @@
 
 rule features:
     """Frozen-CNN features of one data set, preset and seed (cached; shared by every run)."""
+    input:
+        data_files,
     output:
         "results/{study}/features/{dataset}-{preset}-seed{seed}.npz",
     log:
