@@ -8,7 +8,7 @@ CORES ?= all
 RUN_CONFIG ?=
 CONFIG_ARGS = $(if $(strip $(RUN_CONFIG)),--config $(RUN_CONFIG))
 
-.PHONY: install test run smoke reference lint bench clean-results
+.PHONY: install test run smoke reference slurm-check lint bench clean-results
 
 $(BIN)/qubocnn: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -37,6 +37,10 @@ smoke: install
 reference: install
 	$(UNLOCK)
 	$(BIN)/snakemake --cores $(CORES) reference reference_smoke $(CONFIG_ARGS)
+
+# The SLURM profile for real: a one-node SLURM cluster on this machine runs the smoke study (as root).
+slurm-check: install
+	bash workflow/scripts/slurm_local_cluster.sh $(BIN)/python
 
 lint: install
 	$(BIN)/snakemake --lint
