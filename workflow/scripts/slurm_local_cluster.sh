@@ -6,15 +6,19 @@
 #   sudo bash workflow/scripts/slurm_local_cluster.sh [PYTHON]       # or: make slurm-check
 #
 # PYTHON is the environment with qubocnn and Snakemake (default .venv/bin/python); the executor
-# plugin is pip-installed into it. Root is needed for apt-get and the daemons. The cluster's
-# configuration, state and logs live in $SLURM_LOCAL_DIR (default /tmp/qubocnn-slurm): an existing
-# /etc/slurm is never touched (SLURM_CONF points the daemons and the client commands there).
+# plugin is pip-installed into it. Root is needed for apt-get and the daemons. The cluster's state
+# and logs live in $SLURM_LOCAL_DIR (default /tmp/qubocnn-slurm). Its configuration must be at
+# /etc/slurm/slurm.conf, where the job steps look for it (slurmd does not pass a SLURM_CONF on to
+# the jobs): the script writes it there only if that file is absent or its own, and removes it at
+# the end; on a machine with a SLURM configuration of its own it refuses.
 # The node offers this machine's CPUs and 80% of its memory, so the profile's requests (8 CPUs and
 # 16 GB per QUBO run, sized for a real cluster) are scaled down to 1 CPU and 2 GB per job here.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 python=${1:-.venv/bin/python}
 dir=${SLURM_LOCAL_DIR:-/tmp/qubocnn-slurm}
+conf=/etc/slurm/slurm.conf
+mark="# written by qubocnn workflow/scripts/slurm_local_cluster.sh"
 
 if [ "$(id -u)" != 0 ]; then
   echo "slurm_local_cluster.sh: run as root: it installs and starts munge, slurmctld and slurmd" >&2
@@ -22,6 +26,10 @@ if [ "$(id -u)" != 0 ]; then
 fi
 if ! "$python" -c "import qubocnn, snakemake" 2>/dev/null; then
   echo "slurm_local_cluster.sh: $python lacks qubocnn or snakemake: run make install first" >&2
+  exit 2
+fi
+if [ -e "$conf" ] && ! grep -qxF "$mark" "$conf"; then
+  echo "slurm_local_cluster.sh: $conf exists: this machine has its own SLURM; use the profile there directly" >&2
   exit 2
 fi
 
@@ -46,12 +54,13 @@ fi
 host=$(hostname -s)
 cpus=$(nproc)
 mem_mb=$(awk '/MemTotal/ {print int($2 / 1024 * 0.8)}' /proc/meminfo)
-mkdir -p "$dir/state" "$dir/spool"
-export SLURM_CONF=$dir/slurm.conf
+rm -rf "$dir/state" "$dir/spool"  # a fresh cluster: job IDs and squeue show this run's jobs only
+mkdir -p "$dir/state" "$dir/spool" /etc/slurm
 # proctrack/linuxproc and task/none: no cgroups needed (containers, VMs without systemd).
 # MinJobAge: finished jobs stay visible to squeue for an hour; without accounting (no slurmdbd)
 # sacct cannot answer, so the executor plugin reads job states with squeue.
-cat > "$SLURM_CONF" <<EOF
+cat > "$conf" <<EOF
+$mark
 ClusterName=qubocnn-local
 SlurmctldHost=$host
 SlurmUser=root
@@ -75,18 +84,21 @@ NodeName=$host CPUs=$cpus RealMemory=$mem_mb State=UNKNOWN
 PartitionName=local Nodes=$host Default=YES MaxTime=INFINITE State=UP
 EOF
 
-stop_cluster() { scontrol shutdown > /dev/null 2>&1 || true; }
+stop_cluster() {
+  scontrol shutdown > /dev/null 2>&1 || true
+  rm -f "$conf"
+}
 trap stop_cluster EXIT
-slurmctld -f "$SLURM_CONF"
-slurmd -f "$SLURM_CONF"
+slurmctld
+slurmd
 for _ in $(seq 60); do
   sinfo -h -o %t 2> /dev/null | grep -qx idle && break
   sleep 1
 done
 sinfo -h -o %t | grep -qx idle || { echo "slurm_local_cluster.sh: the node did not come up: see $dir/*.log" >&2; exit 1; }
-echo "SLURM cluster up: node $host, $cpus CPUs, $mem_mb MB (config $SLURM_CONF)"
+echo "SLURM cluster up: node $host, $cpus CPUs, $mem_mb MB (logs in $dir)"
 
-# sbatch passes the environment on (--export=ALL): the jobs find qubocnn and SLURM_CONF.
+# sbatch passes the environment on (--export=ALL): the jobs find the same qubocnn and Snakemake.
 start=$(date +%s)
 "$python" -m snakemake --profile profiles/slurm smoke --slurm-no-account --slurm-status-command squeue \
   --default-resources mem_mb=1000 runtime=30 cpus_per_task=1 slurm_partition=local \
@@ -94,5 +106,5 @@ start=$(date +%s)
   --set-resources features:mem_mb=2000 qubo:mem_mb=2000 qubo:cpus_per_task=1 continuous:mem_mb=2000 \
   baseline:mem_mb=2000 \
   --jobs "$cpus"
-jobs=$(squeue --states=all -h -o %i | wc -l)
-echo "SLURM smoke run done in $(( $(date +%s) - start )) s: $jobs SLURM jobs (squeue --states=all), outputs in results/smoke/"
+jobs=$(squeue --states=all -h -o %j | sort | uniq -c | tr -s ' ' | paste -sd, -)
+echo "SLURM smoke run done in $(( $(date +%s) - start )) s; SLURM jobs by name:$jobs; outputs in results/smoke/"
