@@ -106,5 +106,5 @@ start=$(date +%s)
   --set-resources features:mem_mb=2000 qubo:mem_mb=2000 qubo:cpus_per_task=1 continuous:mem_mb=2000 \
   baseline:mem_mb=2000 \
   --jobs "$cpus"
-jobs=$(squeue --states=all -h -o %j | sort | uniq -c | tr -s ' ' | paste -sd, -)
-echo "SLURM smoke run done in $(( $(date +%s) - start )) s; SLURM jobs by name:$jobs; outputs in results/smoke/"
+jobs=$(squeue --states=all -h -o %i | wc -l)
+echo "SLURM smoke run done in $(( $(date +%s) - start )) s: $jobs SLURM jobs (squeue --states=all), outputs in results/smoke/"
