@@ -2,6 +2,7 @@
 lock of a Snakemake process that is still running in the directory."""
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -9,8 +10,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-UNLOCK = [sys.executable, str(ROOT / "workflow" / "scripts" / "unlock_stale.py"),
-          str(Path(sys.executable).parent / "snakemake")]
+# the snakemake command `make run` passes: the one of this Python's environment
+SNAKEMAKE_COMMAND = shutil.which("snakemake", path=str(Path(sys.executable).parent)) or shutil.which("snakemake")
+UNLOCK = [sys.executable, str(ROOT / "workflow" / "scripts" / "unlock_stale.py"), str(SNAKEMAKE_COMMAND)]
 SNAKEFILE = """
 rule all:
     output: "out.txt"
