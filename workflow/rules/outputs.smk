@@ -7,11 +7,12 @@ from snakemake.exceptions import WorkflowError
 
 
 def paper_date(tex="paper/main.tex"):
-    """SOURCE_DATE_EPOCH for pdfTeX: the time of the last commit of main.tex (its mtime outside a git
-    checkout). With FORCE_SOURCE_DATE=1 it also sets \\today, so the PDF's dates, trailer ID and text
-    are the same on every build: the PDF is byte-identical when its inputs are."""
+    """SOURCE_DATE_EPOCH for pdfTeX: the author date of the last commit of main.tex (a rebase keeps
+    it; outside a git checkout, the file's mtime). With FORCE_SOURCE_DATE=1 it also sets \\today, so
+    the PDF's dates and text are the same on every build, and main.tex drops the trailer ID: the PDF
+    is byte-identical when its inputs are."""
     try:
-        found = subprocess.run(["git", "log", "-1", "--format=%ct", "--", tex], capture_output=True, text=True,
+        found = subprocess.run(["git", "log", "-1", "--format=%at", "--", tex], capture_output=True, text=True,
                                timeout=30).stdout.strip()
     except OSError:
         found = ""
