@@ -213,10 +213,6 @@ def run_files(study):
     return files
 
 
-def study_runs(wildcards):
-    return run_files(wildcards.study)
-
-
 def train_runtime(wildcards):
     """Minutes a cluster job may take (SLURM `runtime`): grows with the data set and K."""
     large = split_dataset(wildcards.dataset)[0] != "digits"
