@@ -120,8 +120,10 @@ def data_summary(study):
         lines += [f"left out {d}: {reason}" for d, reason in left_out.items()]
         fetchable = [d for d in left_out if d in datasets_io.DOWNLOADABLE]
         if fetchable:
-            lines.append(f"to add {', '.join(fetchable)}: run `make run` again on a machine with internet (one download "
-                         f"job each), or copy their files under {data_root()} in torchvision's layout")
+            fetch = ("run `make run` again on a machine with internet (one download job each)" if
+                     config.get("download", True) else "drop `download=False`, on a machine with internet")
+            lines.append(f"to add {', '.join(fetchable)}: {fetch}, or copy their files under {data_root()} in "
+                         f"torchvision's layout")
         others = [d for d in left_out if d not in datasets_io.DOWNLOADABLE]
         if others:
             lines.append(f"to add {', '.join(others)}: put {', '.join(f'{d}.npz' for d in others)} under {data_root()} "
