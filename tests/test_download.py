@@ -159,3 +159,27 @@ def test_online_one_download_job_per_data_set_before_its_features(tmp_path):
         features = [inputs for inputs, out in jobs["features"] if f"/features/{name}-" in out[0]]
         assert len(features) == 6 and all(inputs == [marker] for inputs in features)  # 3 seeds x 2 presets
     assert "leaving out emnist" in err and "leaving out cifar10:" in err and "leaving out mnist" not in err
+
+
+def test_end_of_run_says_what_ran_what_was_left_out_and_how_to_get_it(tmp_path):
+    """A real (small) run in a scratch working directory: its end lists the data sets."""
+    import os
+    import subprocess
+    import sys
+
+    from test_workflow import ROOT
+
+    env = dict(os.environ, QUBOCNN_DATA=str(tmp_path / "data"))
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "cifar10_jpeg.npz").write_bytes(b"")  # present: it runs, whatever its content
+    run = subprocess.run([sys.executable, "-m", "snakemake", "-s", str(ROOT / "Snakefile"), "--directory",
+                          str(tmp_path), "--configfile", str(ROOT / "config" / "config.yaml"), "--cores", "1",
+                          "results/run/hardware.json", "--config", "download=False"],
+                         env=env, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    end = [line for line in run.stderr.splitlines() if line.startswith("qubocnn: ")]
+    assert end[0] == "qubocnn: run study ran on: digits, cifar10_jpeg"
+    assert f"qubocnn: left out kmnist: no files under {tmp_path / 'data'} (download: false)" in end
+    assert any(line.startswith("qubocnn: to add mnist, fashion_mnist, cifar10, emnist, kmnist: ") for line in end)
+    assert end[-1] == "qubocnn: outputs: results/run/ (tables, figures, notebooks)"
+    assert (tmp_path / "results" / "run" / "hardware.json").exists()

@@ -6,14 +6,14 @@ import subprocess
 from snakemake.exceptions import WorkflowError
 
 
-def paper_date(tex="paper/main.tex"):
+def paper_date(tex=os.path.join(workflow.basedir, "paper", "main.tex")):
     """SOURCE_DATE_EPOCH for pdfTeX: the author date of the last commit of main.tex (a rebase keeps
     it; outside a git checkout, the file's mtime). With FORCE_SOURCE_DATE=1 it also sets \\today, so
     the PDF's dates and text are the same on every build, and main.tex drops the trailer ID: the PDF
     is byte-identical when its inputs are."""
     try:
         found = subprocess.run(["git", "log", "-1", "--format=%at", "--", tex], capture_output=True, text=True,
-                               timeout=30).stdout.strip()
+                               timeout=30, cwd=os.path.dirname(tex)).stdout.strip()
     except OSError:
         found = ""
     return found or str(int(os.path.getmtime(tex)))
