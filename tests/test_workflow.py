@@ -22,6 +22,12 @@ BITS = (5, 10)
 BASELINES = ("sgd", "logreg", "ridge")
 
 
+# Every configured data set in the DAG, whatever this machine has under its data root (the default,
+# missing_data: skip, leaves out those with neither files nor a reachable source), and no download
+# jobs (tests/test_download.py covers them).
+EVERY_DATASET = ("--config", "missing_data=fail", "download=False")
+
+
 def snakemake(*args, env=None, timeout=120):
     return subprocess.run([*SNAKEMAKE, *args], cwd=ROOT, capture_output=True, text=True, timeout=timeout,
                           env=env)
@@ -95,7 +101,7 @@ def paper_includes() -> list[str]:
 def test_paper_includes_only_rule_outputs():
     includes = paper_includes()
     assert len(includes) >= 10, includes  # five tables, five figures
-    run = snakemake("-n", "--forceall", "paper")
+    run = snakemake("-n", "--forceall", "paper", *EVERY_DATASET)
     assert run.returncode == 0, run.stdout + run.stderr
     jobs = dry_run_jobs(run.stdout + run.stderr)
     outputs = {path for rule_jobs in jobs.values() for _, out in rule_jobs for path in out}
@@ -108,7 +114,7 @@ def test_paper_includes_only_rule_outputs():
 
 
 def test_targets_cover_every_dataset_and_the_smoke_study(tmp_path):
-    full = dry_run_jobs(snakemake("-n", "--forceall").stdout)
+    full = dry_run_jobs(snakemake("-n", "--forceall", *EVERY_DATASET).stdout)
     config = load_config()
     # every data set on the default preset, and again on the hardware-sized one (small_preset)
     bits = len(config["bits"]) + len(config["small_preset"]["bits"])
@@ -123,19 +129,18 @@ def test_targets_cover_every_dataset_and_the_smoke_study(tmp_path):
     rounding = len(config["datasets"]) * bits * 2 * len(config["seeds"])
     always = (len(config["bits"]) + len(config["datasets"]) * small_bits) * len(config["seeds"])
     assert len(full["qubo_variant"]) == rounding + always
-    assert {"tables_full", "figures_full", "notebook", "collect", "feasibility"} <= set(full)
+    assert {"tables_run", "figures_run", "notebook_run", "collect_run", "feasibility", "reproduce"} <= set(full)
     smoke = dry_run_jobs(snakemake("-n", "--forceall", "smoke").stdout)
-    assert len(smoke["qubo"]) == 4 and {"tables_smoke", "figures_smoke", "notebook"} <= set(smoke)
-    assert all("/smoke/" in out[0] or out[0].startswith("figures/smoke/") for _, out in
-               smoke["figures_smoke"] + smoke["qubo"])
+    assert len(smoke["qubo"]) == 4 and {"tables_smoke", "figures_smoke", "notebook_smoke"} <= set(smoke)
+    assert all(out[0].startswith("results/smoke/") for _, out in smoke["figures_smoke"] + smoke["qubo"])
     # missing_data: skip leaves out the data sets without files (here: all but digits)
     env = dict(os.environ, QUBOCNN_DATA=str(tmp_path))
-    skipped = snakemake("-n", "--forceall", "--config", "missing_data=skip", env=env)
+    skipped = snakemake("-n", "--forceall", "--config", "missing_data=skip", "download=False", env=env)
     assert skipped.returncode == 0, skipped.stderr
     jobs = dry_run_jobs(skipped.stdout)
     assert len(jobs["qubo"]) == bits * len(config["modes"]) * len(config["seeds"])
     assert {out[0].split("/")[3] for _, out in jobs["qubo"]} == {"digits", "digits+clique"}
-    assert "skipping" in skipped.stderr and "kmnist" in skipped.stderr
+    assert "leaving out kmnist: no files under" in skipped.stderr
 
 
 # ---------------------------------------------------------------------------------------------
@@ -273,11 +278,51 @@ def test_notebook_executes(results_dir, tmp_path):
     assert "14 runs" in "".join(o.get("text", "") for o in outputs if o.output_type == "stream")
 
 
+def committed_files() -> set[str]:
+    listed = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    return set(listed.splitlines())
+
+
+def job_outputs(*targets) -> set[str]:
+    run = snakemake("-n", "--forceall", *targets, *EVERY_DATASET)
+    assert run.returncode == 0, run.stdout + run.stderr
+    return {path for jobs in dry_run_jobs(run.stdout).values() for _, out in jobs for path in out if path}
+
+
+def test_studies_never_write_committed_files():
+    """`make run` and `make smoke` write only under results/STUDY/ (and logs): the committed
+    reference stays as it is, whatever data sets the run had."""
+    committed = committed_files()
+    assert "results/full/tables/main_accuracy.csv" in committed and "figures/accuracy_vs_bits.png" in committed
+    for target, study in (("all", "run"), ("smoke", "smoke")):
+        outputs = job_outputs(target)
+        assert outputs and not outputs & committed, sorted(outputs & committed)
+        assert all(path.startswith(f"results/{study}/") for path in outputs), target
+
+
+def test_reference_targets_make_exactly_the_committed_reference():
+    """`reference` and `reference_smoke` rewrite the files the README and the paper link to, and
+    nothing else outside results/STUDY/."""
+    outputs = {p for p in job_outputs("reference", "reference_smoke") if not p.startswith(("results/run/",
+                                                                                          "results/smoke/"))}
+    assert outputs <= committed_files(), sorted(outputs - committed_files())
+    readme_links = set(re.findall(r"\((figures/[^)]+\.png)\)", (ROOT / "README.md").read_text()))
+    assert readme_links and readme_links <= outputs
+    assert {"results/full/hardware.json", "results/full/notebooks/figures.ipynb", "results/full/tables/runs.csv",
+            "paper/tables/precision.tex"} <= outputs
+
+
+def test_reference_refuses_a_partial_study(tmp_path):
+    env = dict(os.environ, QUBOCNN_DATA=str(tmp_path))
+    run = snakemake("-n", "reference", "--config", "missing_data=skip", "download=False", env=env)
+    assert run.returncode != 0 and "must not be replaced by a partial study" in run.stdout + run.stderr
+
+
 def test_hardware_target_exists_and_is_not_part_of_all(tmp_path):
     """The refusal itself (no token: one line, no network) is tested in test_cli and test_hardware."""
     env = {k: v for k, v in os.environ.items() if k != "DWAVE_API_TOKEN"}
     env.update(HOME=str(tmp_path), DWAVE_CONFIG_FILE=str(tmp_path / "none.conf"))
     dry = snakemake("-n", "hardware", env=env)
     assert dry.returncode == 0 and "rule hardware" in dry.stdout
-    full = dry_run_jobs(snakemake("-n", "--forceall").stdout)
+    full = dry_run_jobs(snakemake("-n", "--forceall", *EVERY_DATASET).stdout)
     assert "hardware" not in full  # not part of `all`

@@ -14,7 +14,7 @@ from dataclasses import fields
 import numpy as np
 import yaml
 
-from . import __version__
+from . import __version__, download, reproduce
 from .solvers import SolverConfig
 from .train import ACCEPT_RULES, TrainConfig
 
@@ -134,6 +134,8 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--formats", help="figures: comma-separated file formats (default png,pdf)")
     report.add_argument("--names", help="comma-separated subset of the tables or figures (default: all)")
     report.add_argument("--out", help="collect: the CSV to write")
+    reproduce.add_parser(commands)
+    download.add_parser(commands)
     return parser
 
 
@@ -326,6 +328,8 @@ def run_report(options: dict) -> None:
 
 COMMANDS = {"features": run_features, "train": run_train, "baseline": run_baseline,
             "export-qubo": run_export_qubo, "hardware": run_hardware, "report": run_report}
+DEFAULTS["reproduce"], COMMANDS["reproduce"] = reproduce.DEFAULTS, reproduce.run
+DEFAULTS["download"], COMMANDS["download"] = download.DEFAULTS, download.run
 
 
 def main(argv=None) -> int:

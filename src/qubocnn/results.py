@@ -14,6 +14,7 @@ import numpy as np
 SCHEMA = "qubocnn.result/1"
 REQUIRED = ("schema", "kind", "method", "dataset", "test_accuracy", "train_accuracy", "train_loss", "history",
             "config", "versions", "timings")
+RESULT_MODE = 0o644
 PACKAGES = ("qubocnn", "numpy", "scipy", "torch", "torchvision", "dimod", "dwave-samplers", "scikit-learn", "numba")
 
 
@@ -67,6 +68,8 @@ def write_result(result: dict, path: str | os.PathLike) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.NamedTemporaryFile("w", dir=path.parent, suffix=".tmp", delete=False) as stream:
         json.dump(result, stream, indent=1, default=_plain)
+    # the temporary file is created 0600; a result is meant to be read by others (shared clusters)
+    os.chmod(stream.name, RESULT_MODE)
     os.replace(stream.name, path)
     return path
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from snakemake.utils import validate
 
+from qubocnn import download as datasets_io
 from qubocnn.data import DATASETS as KNOWN_DATASETS
 from qubocnn.report import FIGURES as FIGURE_NAMES
 from qubocnn.report import TABLES as TABLE_NAMES
@@ -16,11 +17,9 @@ from qubocnn.report import TABLES as TABLE_NAMES
 
 validate(config, "../../config/schema.yaml")
 
-STUDY_NAMES = ("full", "smoke")
+# `run`: the full study (top-level config keys), `make run`; `smoke`: the quick check (`smoke` section).
+STUDY_NAMES = ("run", "smoke")
 FIGURE_FORMATS = ("png", "pdf")
-# Where each study's figures and LaTeX tables go (CSV and Markdown always go to results/STUDY/tables).
-FIGURE_DIRS = {"full": "figures", "smoke": "figures/smoke"}
-LATEX_DIRS = {"full": "paper/tables", "smoke": "results/smoke/tables"}
 CONDA_ENV = "../../envs/qubocnn.yaml"
 
 
@@ -50,39 +49,86 @@ def data_root():
     return config.get("data_root") or os.environ.get("QUBOCNN_DATA") or "data"
 
 
+def emnist_split():
+    return config.get("emnist_split", "balanced")
+
+
 def data_present(name):
-    """Whether a data set's files are under the data root (only used with missing_data: skip)."""
-    root = Path(data_root())
-    split = config.get("emnist_split", "balanced")
-    if name == "digits" or config.get("download"):
-        return True
+    """Whether a data set's files are under the data root (digits ships with scikit-learn)."""
+    return datasets_io.present(name, data_root(), emnist_split())
+
+
+_UNREACHABLE = {}  # data set -> why its source did not answer (probed once per Snakemake start)
+
+
+def _unreachable(names):
+    todo = [n for n in names if n not in _UNREACHABLE]
+    if todo:
+        _UNREACHABLE.update({n: None for n in todo})
+        _UNREACHABLE.update(datasets_io.unreachable(todo))
+    return {n: _UNREACHABLE[n] for n in names if _UNREACHABLE[n]}
+
+
+def _missing_reason(name, offline):
+    root = data_root()
+    if name in offline:
+        return f"no files under {root}, and its source cannot be reached ({offline[name].split(';')[0]})"
+    if name in datasets_io.DOWNLOADABLE:
+        return f"no files under {root} (download: false)"
     if name == "cifar10_jpeg":
-        return (root / "cifar10_jpeg.npz").exists()
-    if name == "cifar10":
-        return (root / "cifar-10-batches-py" / "test_batch").exists()
-    if name == "emnist":
-        return (root / "EMNIST" / "raw" / f"emnist-{split}-test-images-idx3-ubyte").exists()
-    folders = {"mnist": "MNIST", "fashion_mnist": "FashionMNIST", "kmnist": "KMNIST"}
-    if name in folders:
-        return (root / folders[name] / "raw" / "t10k-images-idx3-ubyte").exists()
-    return (root / f"{name}.npz").exists()
+        return f"no {root}/cifar10_jpeg.npz (a local JPEG copy of CIFAR-10: it cannot be downloaded)"
+    return f"no {root}/{name}.npz"
 
 
 def _study(name):
+    """A study's settings. Data sets without files under the data root are downloaded (one job each,
+    `download: true`) when their source answers; the others are left out with a warning
+    (`missing_data: skip`) or kept, so that their jobs fail (`fail`)."""
     full = {key: value for key, value in config.items() if key != "smoke"}
-    study = full if name == "full" else _merge(full, config.get("smoke") or {})
-    if study.get("missing_data", "fail") == "skip":
-        missing = [d for d in study["datasets"] if not data_present(d)]
-        if missing:
-            print(f"qubocnn workflow ({name} study): skipping {', '.join(missing)}: no files under "
-                  f"{data_root()} (missing_data: skip)", file=sys.stderr)
-        study["datasets"] = [d for d in study["datasets"] if d not in missing]
+    study = full if name == "run" else _merge(full, config.get("smoke") or {})
+    missing = [d for d in study["datasets"] if not data_present(d)]
+    fetchable = [d for d in missing if d in datasets_io.DOWNLOADABLE] if config.get("download", True) else []
+    skip = study.get("missing_data", "skip") == "skip"
+    offline = _unreachable(fetchable) if skip else {}
+    DOWNLOADS.update(d for d in fetchable if d not in offline)
+    if skip:
+        LEFT_OUT[name].update({d: _missing_reason(d, offline) for d in missing if d not in DOWNLOADS})
+        for dataset, reason in LEFT_OUT[name].items():
+            print(f"qubocnn workflow ({name} study): leaving out {dataset}: {reason}", file=sys.stderr)
+        study["datasets"] = [d for d in study["datasets"] if d not in LEFT_OUT[name]]
         if not study["datasets"]:
-            raise ValueError(f"{name} study: no data set has its files under {data_root()}")
+            raise ValueError(f"{name} study: no data set has its files under {data_root()} or can be downloaded")
     return study
 
 
+DOWNLOADS = set()  # data sets a `download_NAME` job fetches in this run
+LEFT_OUT = {name: {} for name in STUDY_NAMES}  # study -> {data set: why it was left out}
 STUDIES = {name: _study(name) for name in STUDY_NAMES}
+
+
+def data_files(wildcards):
+    """Input of a features job: the data set's marker file when a download job makes it."""
+    name = split_dataset(wildcards.dataset)[0]
+    return [str(datasets_io.marker(name, data_root(), emnist_split()))] if name in DOWNLOADS else []
+
+
+def data_summary(study):
+    """Lines for the end of a run: what ran, what was left out and how to get the rest."""
+    lines = [f"{study} study ran on: {', '.join(STUDIES[study]['datasets'])}"]
+    left_out = LEFT_OUT[study]
+    if left_out:
+        lines += [f"left out {d}: {reason}" for d, reason in left_out.items()]
+        fetchable = [d for d in left_out if d in datasets_io.DOWNLOADABLE]
+        if fetchable:
+            fetch = ("run `make run` again on a machine with internet (one download job each)" if
+                     config.get("download", True) else "drop `download=False`, on a machine with internet")
+            lines.append(f"to add {', '.join(fetchable)}: {fetch}, or copy their files under {data_root()} in "
+                         f"torchvision's layout")
+        others = [d for d in left_out if d not in datasets_io.DOWNLOADABLE]
+        if others:
+            lines.append(f"to add {', '.join(others)}: put {', '.join(f'{d}.npz' for d in others)} under {data_root()} "
+                         f"(keys x_train, y_train, x_test, y_test)")
+    return lines
 
 
 wildcard_constraints:
@@ -109,8 +155,6 @@ def source_args(wildcards):
     args = ["--dataset", name if name in KNOWN_DATASETS else f"{data_root()}/{name}.npz"]
     if config.get("data_root"):
         args += ["--data-root", config["data_root"]]
-    if config.get("download"):
-        args.append("--download")
     if name == "emnist":
         args += ["--emnist-split", config.get("emnist_split", "balanced")]
     for key in ("limit_train", "limit_test"):
@@ -179,24 +223,6 @@ def run_files(study):
                     files += [f"{base}/{name}/qubo-{mode}-K{bits}-seed{seed}.json"
                               for mode in variant["modes"] for bits in bits_list]
     return files
-
-
-def study_runs(wildcards):
-    return run_files(wildcards.study)
-
-
-def table_files(study):
-    out = [f"results/{study}/tables/{name}.{ext}" for name in TABLE_NAMES for ext in ("csv", "md")]
-    return out + [f"{LATEX_DIRS[study]}/{name}.tex" for name in TABLE_NAMES]
-
-
-def figure_files(study):
-    return [f"{FIGURE_DIRS[study]}/{name}.{ext}" for name in FIGURE_NAMES for ext in FIGURE_FORMATS]
-
-
-def study_targets(study):
-    return (table_files(study) + figure_files(study) + [f"results/{study}/tables/runs.csv",
-                                                        f"results/{study}/notebooks/figures.ipynb"])
 
 
 def train_runtime(wildcards):

@@ -1,4 +1,6 @@
-# Aggregation, tables, figures, the executed notebook and the paper: all from result files alone.
+# Aggregation, tables, figures, the executed notebook, the reproduction check and the paper: all
+# from result files alone. One set of rules per output set (VIEWS in outputs.smk): `run` and
+# `smoke` write under results/STUDY/; `reference` and `reference_smoke` write the committed files.
 
 LATEX_MISSING = (
     "paper: latexmk not found. Install LaTeX, e.g. on Debian/Ubuntu: apt-get install latexmk "
@@ -11,67 +13,88 @@ LATEX_MISSING = (
 LATEX_CONTAINER = "docker://texlive/texlive:latest"
 
 
+# Everything here runs on the submitting node of a cluster (`localrule: True`): small, quick jobs.
 localrules:
     feasibility,
-    collect,
-    notebook,
-    paper,
-    paper_smoke,
-    tables_full,
-    tables_smoke,
-    figures_full,
-    figures_smoke,
 
 
-rule collect:
-    """Aggregation: one CSV row per run of a study (accuracies, loss, gap, acceptance, timings)."""
-    input:
-        runs=study_runs,
-    output:
-        "results/{study}/tables/runs.csv",
-    log:
-        "logs/{study}/collect.log",
-    conda:
-        CONDA_ENV
-    shell:
-        "qubocnn report collect --results {input.runs} --out {output} "
-        "> {log} 2>&1 || {{ tail -n 1 {log} >&2; exit 1; }}"
+for _view, _dirs in VIEWS.items():
+    _log = f"logs/{_dirs['study']}/{_view}"
 
+    if "tables" in _dirs:
 
-# One tables rule and one figures rule per study: the full study writes its LaTeX tables to
-# paper/tables/ and its figures to figures/, the smoke study to results/smoke/tables/ and figures/smoke/.
-for _study in STUDY_NAMES:
+        rule:
+            name:
+                f"collect_{_view}"
+            input:
+                runs=view_runs(_view),
+            localrule: True
+            output:
+                f"{_dirs['tables']}/runs.csv",
+            log:
+                f"{_log}-collect.log",
+            conda:
+                CONDA_ENV
+            shell:
+                "qubocnn report collect --results {input.runs} --out {output} "
+                "> {log} 2>&1 || {{ tail -n 1 {log} >&2; exit 1; }}"
+
+        rule:
+            name:
+                f"tables_{_view}"
+            input:
+                runs=view_runs(_view),
+                hardware=view_hardware(_view),
+            localrule: True
+            output:
+                table_files(_view),
+            log:
+                f"{_log}-tables.log",
+            params:
+                out_dir=lambda wildcards, output: os.path.dirname(output[0]),
+                latex_dir=lambda wildcards, output: os.path.dirname(output[-1]),
+            conda:
+                CONDA_ENV
+            shell:
+                "qubocnn report tables --results {input.runs} --hardware {input.hardware} "
+                "--out-dir {params.out_dir} --latex-dir {params.latex_dir} "
+                "> {log} 2>&1 || {{ tail -n 1 {log} >&2; exit 1; }}"
+
+        rule:
+            name:
+                f"notebook_{_view}"
+            input:
+                notebook="notebooks/figures.ipynb",
+                runs=view_runs(_view),
+                hardware=view_hardware(_view),
+            localrule: True
+            output:
+                f"{_dirs['notebook']}/figures.ipynb",
+            log:
+                f"{_log}-notebook.log",
+            params:
+                # notebooks/figures.ipynb reads the study's runs from QUBOCNN_RESULTS
+                results=lambda wildcards, input: os.path.dirname(input.hardware),
+                out_dir=lambda wildcards, output: os.path.dirname(output[0]),
+            conda:
+                CONDA_ENV
+            shell:
+                "QUBOCNN_RESULTS={params.results} jupyter nbconvert --to notebook --execute "
+                "--ExecutePreprocessor.timeout=1200 {input.notebook} --output-dir {params.out_dir} "
+                "--output figures.ipynb "
+                "> {log} 2>&1 || {{ tail -n 1 {log} >&2; exit 1; }}"
 
     rule:
         name:
-            f"tables_{_study}"
+            f"figures_{_view}"
         input:
-            runs=run_files(_study),
-            hardware=f"results/{_study}/hardware.json",
+            runs=view_runs(_view),
+            hardware=view_hardware(_view),
+        localrule: True
         output:
-            table_files(_study),
+            figure_files(_view),
         log:
-            f"logs/{_study}/tables.log",
-        params:
-            out_dir=lambda wildcards, output: os.path.dirname(output[0]),
-            latex_dir=lambda wildcards, output: os.path.dirname(output[-1]),
-        conda:
-            CONDA_ENV
-        shell:
-            "qubocnn report tables --results {input.runs} --hardware {input.hardware} "
-            "--out-dir {params.out_dir} --latex-dir {params.latex_dir} "
-            "> {log} 2>&1 || {{ tail -n 1 {log} >&2; exit 1; }}"
-
-    rule:
-        name:
-            f"figures_{_study}"
-        input:
-            runs=run_files(_study),
-            hardware=f"results/{_study}/hardware.json",
-        output:
-            figure_files(_study),
-        log:
-            f"logs/{_study}/figures.log",
+            f"{_log}-figures.log",
         params:
             out_dir=lambda wildcards, output: os.path.dirname(output[0]),
             formats=",".join(FIGURE_FORMATS),
@@ -83,67 +106,64 @@ for _study in STUDY_NAMES:
             "> {log} 2>&1 || {{ tail -n 1 {log} >&2; exit 1; }}"
 
 
-rule notebook:
-    """notebooks/figures.ipynb executed on a study's results (QUBOCNN_RESULTS=results/STUDY)."""
+rule copy_hardware_reference:
+    """The committed feasibility rows: the run study's, copied."""
     input:
-        notebook="notebooks/figures.ipynb",
-        runs=study_runs,
-        hardware="results/{study}/hardware.json",
+        view_hardware("reference"),
+    localrule: True
     output:
-        "results/{study}/notebooks/figures.ipynb",
+        VIEWS["reference"]["hardware"],
     log:
-        "logs/{study}/notebook.log",
-    params:
-        results=lambda wildcards, input: os.path.dirname(input.hardware),
-        out_dir=lambda wildcards, output: os.path.dirname(output[0]),
+        "logs/run/reference-hardware.log",
     conda:
         CONDA_ENV
     shell:
-        "QUBOCNN_RESULTS={params.results} jupyter nbconvert --to notebook --execute "
-        "--ExecutePreprocessor.timeout=1200 {input.notebook} --output-dir {params.out_dir} "
-        "--output figures.ipynb "
-        "> {log} 2>&1 || {{ tail -n 1 {log} >&2; exit 1; }}"
+        "cp {input} {output} 2> {log}"
 
 
-rule paper:
-    """paper/main.pdf: the replication report on the full study's tables and figures (latexmk)."""
+rule reproduce:
+    """The reproduction check of `make run`: the run's tables against the committed reference, row by
+    row (results/run/reproduction.md; differing rows are printed as warnings). The reference is a
+    parameter, not an input, so that no rule is ever asked to remake it."""
     input:
-        tex="paper/main.tex",
-        tables=[f"{LATEX_DIRS['full']}/{name}.tex" for name in TABLE_NAMES],
-        figures=[f"{FIGURE_DIRS['full']}/{name}.pdf" for name in FIGURE_NAMES],
+        [path for path in view_targets("run") if path.endswith(".csv")],
+    localrule: True
     output:
-        "paper/main.pdf",
+        "results/run/reproduction.md",
     log:
-        "logs/full/paper.log",
-    container:
-        LATEX_CONTAINER
+        "logs/run/reproduce.log",
     params:
-        missing=LATEX_MISSING,
+        run=lambda wildcards, input: os.path.dirname(input[0]),
+        reference=REFERENCE_TABLES,
+    conda:
+        CONDA_ENV
     shell:
-        "if ! command -v latexmk > /dev/null 2>&1; then echo {params.missing:q} | tee {log} >&2; exit 1; fi; "
-        "latexmk -cd -pdf -interaction=nonstopmode -halt-on-error {input.tex} "
-        "> {log} 2>&1 || {{ tail -n 1 {log} >&2; exit 1; }}"
+        "qubocnn reproduce --run {params.run} --reference {params.reference} --out {output} 2>&1 | tee {log}"
 
 
-rule paper_smoke:
-    """The same report on the smoke study (results/smoke/paper/main.pdf): checks that LaTeX builds."""
-    input:
-        tex="paper/main.tex",
-        tables=[f"{LATEX_DIRS['smoke']}/{name}.tex" for name in TABLE_NAMES],
-        figures=[f"{FIGURE_DIRS['smoke']}/{name}.pdf" for name in FIGURE_NAMES],
-    output:
-        "results/smoke/paper/main.pdf",
-    log:
-        "logs/smoke/paper.log",
-    container:
-        LATEX_CONTAINER
-    params:
-        missing=LATEX_MISSING,
-        # main.tex reads \tablesdir and \figuresdir (paths relative to paper/)
-        pretex=r"\def\tablesdir{../results/smoke/tables}\def\figuresdir{../figures/smoke}",
-        out_dir="../results/smoke/paper",
-    shell:
-        "if ! command -v latexmk > /dev/null 2>&1; then echo {params.missing:q} | tee {log} >&2; exit 1; fi; "
-        "latexmk -cd -pdf -interaction=nonstopmode -halt-on-error -outdir={params.out_dir} "
-        "-usepretex={params.pretex:q} {input.tex} "
-        "> {log} 2>&1 || {{ tail -n 1 {log} >&2; exit 1; }}"
+# The report on each view's LaTeX tables and PDF figures; main.tex reads \tablesdir and \figuresdir
+# (paths relative to paper/), which latexmk's -usepretex sets for the study views.
+for _name, _view in (("paper", "reference"), ("paper_run", "run"), ("paper_smoke", "smoke")):
+
+    rule:
+        name:
+            _name
+        input:
+            tex="paper/main.tex",
+            tables=[path for path in table_files(_view) if path.endswith(".tex")],
+            figures=[path for path in figure_files(_view) if path.endswith(".pdf")],
+        localrule: True
+        output:
+            "paper/main.pdf" if _view == "reference" else f"results/{_view}/paper/main.pdf",
+        log:
+            f"logs/{VIEWS[_view]['study']}/{_name}.log",
+        container:
+            LATEX_CONTAINER
+        params:
+            missing=LATEX_MISSING,
+            env=PAPER_ENV,
+            options=lambda wildcards, input, output: latex_options(input, output),
+        shell:
+            "if ! command -v latexmk > /dev/null 2>&1; then echo {params.missing:q} | tee {log} >&2; exit 1; fi; "
+            "{params.env} latexmk -cd -pdf -interaction=nonstopmode -halt-on-error {params.options} {input.tex} "
+            "> {log} 2>&1 || {{ tail -n 1 {log} >&2; exit 1; }}"

@@ -5,6 +5,8 @@
 
 rule features:
     """Frozen-CNN features of one data set, preset and seed (cached; shared by every run)."""
+    input:
+        data_files,
     output:
         "results/{study}/features/{dataset}-{preset}-seed{seed}.npz",
     log:
@@ -132,7 +134,7 @@ rule hardware:
     """The hardware-sized preset trained on a D-Wave QPU (not part of `all`; needs a D-Wave token).
     Without one, `qubocnn train --solver qpu` refuses at once with a one-line message."""
     input:
-        "results/full/features/digits-clique-seed0.npz",
+        "results/run/features/digits-clique-seed0.npz",
     output:
         f"results/qpu/runs/digits+clique/qubo-trust-K{config['qpu']['bits']}-seed0.json",
     log:
