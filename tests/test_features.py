@@ -114,6 +114,7 @@ def small_feature_set():
         x_train=rng.normal(size=(6, 3)), y_train=np.array([0, 1, 2, 0, 1, 2]),
         x_test=rng.normal(size=(2, 3)), y_test=np.array([2, 0]), num_classes=3, dataset="mnist",
         label="MNIST", preset="default", seed=7, kept=np.array([True, False, True, True]),
+        mean=rng.normal(size=3), scale=rng.random(3) + 1,
     )
 
 
@@ -122,7 +123,7 @@ def test_feature_set_round_trip(tmp_path):
     path = original.save(tmp_path / "sub" / "mnist.features")
     assert path == tmp_path / "sub" / "mnist.features" and path.is_file()
     loaded = FeatureSet.load(path)
-    for name in ("x_train", "y_train", "x_test", "y_test", "kept"):
+    for name in ("x_train", "y_train", "x_test", "y_test", "kept", "mean", "scale"):
         np.testing.assert_array_equal(getattr(loaded, name), getattr(original, name))
         assert getattr(loaded, name).dtype == getattr(original, name).dtype
     metadata = (loaded.num_classes, loaded.dataset, loaded.label, loaded.preset, loaded.seed)

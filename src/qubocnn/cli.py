@@ -1,4 +1,4 @@
-"""Command line: `qubocnn features | train | baseline | export-qubo | hardware | ...`.
+"""Command line: `qubocnn features | train | predict | baseline | export-qubo | hardware | ...`.
 
 Every option can also come from a YAML file (`--config FILE`, keys named like the options with
 underscores); options given on the command line win over the file, the file over the defaults.
@@ -35,20 +35,27 @@ DEFAULTS = {
                      validation_fraction=None, out=None),
     "export-qubo": dict(SOURCE_DEFAULTS, bits=10, mode="box", half_range=2.0, target_class=0, out=None),
     "hardware": dict(presets="default,clique", bits="5,10,15,20", out=None, config=None),
+    "predict": dict(head=None, features=None, dataset=None, data_root=None, download=False, emnist_split="balanced",
+                    limit_test=None, progress=True, out=None, config=None),
 }
+
+
+def _data_options(group) -> None:
+    """Where a data set's files are, and how much of its test split to keep."""
+    group.add_argument("--data-root", help="data root (default: $QUBOCNN_DATA or data/)")
+    group.add_argument("--download", action="store_true", help="let torchvision download missing files")
+    group.add_argument("--limit-test", type=int, help="keep the first N test examples")
+    group.add_argument("--emnist-split", help="EMNIST split (default balanced)")
 
 
 def _source_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("features (a cached feature file, or a data set to extract them from)")
     group.add_argument("--features", help="feature file written by `qubocnn features`")
     group.add_argument("--dataset", help="digits, mnist, fashion_mnist, kmnist, emnist, cifar10, cifar10_jpeg or a .npz")
-    group.add_argument("--data-root", help="data root (default: $QUBOCNN_DATA or data/)")
-    group.add_argument("--download", action="store_true", help="let torchvision download missing files")
     group.add_argument("--preset", help="frozen-CNN feature preset (default, clique)")
     group.add_argument("--feature-seed", type=int, help="seed of the random filters (default: --seed)")
     group.add_argument("--limit-train", type=int, help="keep the first N training examples")
-    group.add_argument("--limit-test", type=int, help="keep the first N test examples")
-    group.add_argument("--emnist-split", help="EMNIST split (default balanced)")
+    _data_options(group)
     parser.add_argument("--seed", type=int, help="random seed (default 0)")
     parser.add_argument("--lam", type=float, help="L2 weight lambda (default 1e-3)")
     parser.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bars")
@@ -62,6 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = {}
     for name, text in [("features", "extract and cache frozen-CNN features"),
                        ("train", "train the head by per-class QUBOs"),
+                       ("predict", "apply a saved head (RUN.head.npz) to a feature file or a data set's test images"),
                        ("baseline", "train a reference head (sgd, logreg, ridge)"),
                        ("export-qubo", "write the first iteration's QUBO of one class for other solvers"),
                        ("hardware", "D-Wave feasibility table (raw counts and clique embeddings)")]:
@@ -113,6 +121,15 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--half-range", type=float)
     export.add_argument("--class", dest="target_class", type=int, help="class whose QUBO to write (default 0)")
     export.add_argument("--out", help=".coo, .json (dimod) or .npz (dense upper-triangular Q)")
+
+    predict = sub["predict"]
+    predict.add_argument("--head", help="head file that `qubocnn train --out RUN.json` wrote (RUN.head.npz)")
+    predict.add_argument("--features", help="feature file of the head's features (its test split is scored)")
+    predict.add_argument("--dataset", help="data set whose test images get the head's frozen CNN and standardisation")
+    _data_options(predict)
+    predict.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bars")
+    predict.add_argument("--out", help="predictions JSON to write (test accuracy and one class per example)")
+    predict.add_argument("--config", help="YAML file of option values")
 
     hardware = sub["hardware"]
     hardware.add_argument("--presets", help="comma-separated feature presets (default default,clique)")
@@ -176,6 +193,7 @@ def run_features(options: dict) -> None:
 
 
 def run_train(options: dict) -> None:
+    from .heads import Head, head_path
     from .qubo import problem_size
     from .results import make_result, write_result
     from .train import train_qubo_head
@@ -207,9 +225,40 @@ def run_train(options: dict) -> None:
                          mode=config.mode, solver=solver.name if config.mode != "continuous" else None,
                          accelerated=config.accelerated, refinements=config.num_refinements,
                          accept=config.accept, tol=config.tol, iterations_run=fit["iterations_run"],
-                         qubo=problem_size(features.num_features, config.bits))
+                         qubo=problem_size(features.num_features, config.bits),
+                         head=Head.of_run(fit["W"], features).save(head_path(options["out"])).name)
     write_result(result, options["out"])
     log.info("wrote %s: test accuracy %.4f, train loss %.4f", options["out"], fit["test_accuracy"], fit["train_loss"])
+
+
+def run_predict(options: dict) -> None:
+    from .data import load_dataset
+    from .features import FeatureSet, extract_features
+    from .heads import Head
+    from .results import write_result
+
+    if not options["head"]:
+        raise ValueError("give --head FILE: `qubocnn train --out RUN.json` writes RUN.head.npz")
+    head = Head.load(options["head"])
+    if options["features"]:
+        features = FeatureSet.load(options["features"])
+        head.check_features(features)
+        x_test, y_test = features.x_test, features.y_test
+    elif options["dataset"]:
+        dataset = load_dataset(options["dataset"], root=options["data_root"], download=options["download"],
+                               emnist_split=options["emnist_split"], limit_test=options["limit_test"])
+        if dataset.num_classes != head.num_classes:
+            raise ValueError(f"{dataset.label} has {dataset.num_classes} classes, the head {head.num_classes}")
+        raw = extract_features(dataset.x_test, head.preset, head.feature_seed, progress=options["progress"])
+        x_test, y_test = head.standardise(raw), dataset.y_test
+    else:
+        raise ValueError("give --features FILE or --dataset NAME")
+    predictions = head.predict(x_test)
+    accuracy = float(np.mean(predictions == y_test))
+    write_result({"schema": "qubocnn.predictions/1", "head": options["head"],
+                  "source": options["features"] or options["dataset"], "test_accuracy": accuracy,
+                  "predictions": predictions}, options["out"])
+    log.info("wrote %s: test accuracy %.4f", options["out"], accuracy)
 
 
 def run_baseline(options: dict) -> None:
@@ -315,7 +364,7 @@ def run_report(options: dict) -> None:
              " ".join(str(p) for p in written))
 
 
-COMMANDS = {"features": run_features, "train": run_train, "baseline": run_baseline,
+COMMANDS = {"features": run_features, "train": run_train, "predict": run_predict, "baseline": run_baseline,
             "export-qubo": run_export_qubo, "hardware": run_hardware, "report": run_report}
 
 

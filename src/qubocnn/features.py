@@ -216,19 +216,25 @@ class FeatureSet:
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> FeatureSet:
-        path = Path(path)
-        if not path.is_file():
-            raise FileNotFoundError(f"feature file {path} not found: create it first with make_feature_set")
-        try:
-            with np.load(path, allow_pickle=False) as archive:
-                arrays = {key: archive[key] for key in archive.files}
-            metadata = json.loads(str(arrays.pop("metadata")))
-            if metadata.pop("format") != FEATURE_FILE_FORMAT:
-                raise KeyError("format")
-            return cls(**arrays, **metadata)
-        except (OSError, ValueError, KeyError, TypeError, zipfile.BadZipFile) as error:
-            remedy = "re-create it with make_feature_set(...).save(path)"
-            raise ValueError(f"{path} is not a qubocnn feature file: {remedy}") from error
+        return load_archive(path, FEATURE_FILE_FORMAT, "feature file", "create it with make_feature_set(...).save(path)",
+                            lambda arrays, metadata: cls(**arrays, **metadata))
+
+
+def load_archive(path: str | os.PathLike, file_format: str, what: str, remedy: str, build):
+    """build(arrays, metadata) of a qubocnn .npz file (arrays plus a JSON metadata string naming
+    `file_format`); a missing file, or a file of another kind, is one error naming the remedy."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{what} {path} not found: {remedy}")
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            arrays = {key: archive[key] for key in archive.files}
+        metadata = json.loads(str(arrays.pop("metadata")))
+        if metadata.pop("format") != file_format:
+            raise KeyError("format")
+        return build(arrays, metadata)
+    except (OSError, ValueError, KeyError, TypeError, zipfile.BadZipFile) as error:
+        raise ValueError(f"{path} is not a qubocnn {what}: {remedy}") from error
 
 
 def make_feature_set(
