@@ -329,3 +329,21 @@ def train_qubo_head(x_train, y_train, x_test, y_test, num_classes: int, config: 
         if pool:
             pool.shutdown()
     return training.result
+
+
+def qubos_of_iteration(x_train, y_train, num_classes: int, config: TrainConfig, iteration: int, sampler=None,
+                       sample_kwargs: dict | None = None, progress: bool = False) -> QuboRound:
+    """The first round of QUBOs of iteration `iteration` (one per class) of the run that `config`
+    describes, replayed with its seed and its solver (or `sampler`, as in train_qubo_head)."""
+    if config.mode == "continuous":
+        raise ValueError("the continuous mode has no QUBOs: choose box or trust")
+    if not 1 <= iteration <= config.iterations:
+        raise ValueError(f"iteration must be in 1..{config.iterations} (the run's iterations), got {iteration}")
+    solver = make_solver(config.solver if sampler is None else sampler, sample_kwargs)
+    training = QuboTraining(x_train, y_train, num_classes, config, progress=progress)
+    for qubos in training:
+        if qubos.iteration == iteration:
+            return qubos
+        qubos.solve(solver)
+    raise ValueError(f"the run stopped after iteration {training.result['iterations_run']} (tol {config.tol}): "
+                     f"it has no iteration {iteration}")
