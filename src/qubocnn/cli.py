@@ -89,7 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="extra sampler argument, e.g. annealing_time=20 or chain_strength=2 (repeatable)")
     train.add_argument("--sweeps", type=int, help="sweeps per read (default 200)")
     train.add_argument("--iterations", type=int, help="majorise-minimise iterations (default 30)")
-    train.add_argument("--jobs", type=int, help="worker processes for the per-class QUBOs (default 1)")
+    train.add_argument("--jobs", type=int, help="threads solving the per-class QUBOs (default 1)")
     train.add_argument("--box-half-range", type=float, help="box mode: weights in [-R, R) (default 2)")
     train.add_argument("--trust-half-range", type=float, help="trust mode: initial half-range (default 1)")
     train.add_argument("--trust-max-half-range", type=float, help="trust mode: cap of the half-range (default 4)")
