@@ -6,7 +6,7 @@ from qubocnn.cli import main
 from qubocnn.results import SCHEMA, read_result
 
 FAST = ["--solver", "sa", "--reads", "2", "--sweeps", "50", "--iterations", "2", "--no-progress"]
-VOLATILE = ("timings", "solve_seconds", "versions", "out")
+VOLATILE = ("timings", "solve_seconds", "versions", "out", "head")  # "out", "head": named after the run
 
 
 def numbers_only(value):

@@ -83,8 +83,8 @@ def test_standardise_uses_training_statistics_only():
     rng = np.random.default_rng(0)
     train = rng.normal(3.0, 2.0, size=(500, 3))
     test = rng.normal(5.0, 2.0, size=(200, 3))
-    train_std, test_std, kept = standardise(train, test)
-    assert kept.all()
+    train_std, test_std, statistics = standardise(train, test)
+    assert statistics.kept.all()
     np.testing.assert_allclose(train_std.mean(axis=0), 0, atol=1e-12)
     np.testing.assert_allclose(train_std.std(axis=0), 1, atol=1e-12)
     np.testing.assert_allclose(test_std, (test - train.mean(axis=0)) / train.std(axis=0))
@@ -95,8 +95,8 @@ def test_standardise_drops_constant_columns():
     rng = np.random.default_rng(0)
     train = np.column_stack([rng.random(50), np.full(50, 4.0), rng.random(50)])
     test = np.column_stack([rng.random(5), rng.random(5), rng.random(5)])  # varies on test: still dropped
-    train_std, test_std, kept = standardise(train, test)
-    np.testing.assert_array_equal(kept, [True, False, True])
+    train_std, test_std, statistics = standardise(train, test)
+    np.testing.assert_array_equal(statistics.kept, [True, False, True])
     assert train_std.shape == (50, 2) and test_std.shape == (5, 2)
 
 
@@ -114,6 +114,7 @@ def small_feature_set():
         x_train=rng.normal(size=(6, 3)), y_train=np.array([0, 1, 2, 0, 1, 2]),
         x_test=rng.normal(size=(2, 3)), y_test=np.array([2, 0]), num_classes=3, dataset="mnist",
         label="MNIST", preset="default", seed=7, kept=np.array([True, False, True, True]),
+        mean=rng.normal(size=3), scale=rng.random(3) + 1,
     )
 
 
@@ -122,7 +123,7 @@ def test_feature_set_round_trip(tmp_path):
     path = original.save(tmp_path / "sub" / "mnist.features")
     assert path == tmp_path / "sub" / "mnist.features" and path.is_file()
     loaded = FeatureSet.load(path)
-    for name in ("x_train", "y_train", "x_test", "y_test", "kept"):
+    for name in ("x_train", "y_train", "x_test", "y_test", "kept", "mean", "scale"):
         np.testing.assert_array_equal(getattr(loaded, name), getattr(original, name))
         assert getattr(loaded, name).dtype == getattr(original, name).dtype
     metadata = (loaded.num_classes, loaded.dataset, loaded.label, loaded.preset, loaded.seed)

@@ -1,5 +1,7 @@
+import dimod
 import numpy as np
 import pytest
+from dwave.samplers import SimulatedAnnealingSampler
 
 from qubocnn.solvers import SolverConfig
 from qubocnn.baselines import fit_baseline
@@ -40,6 +42,28 @@ def test_parallel_jobs_give_the_same_head(digits_features):
     one = fit(digits_features, mode="trust", bits=6, iterations=2, jobs=1)
     two = fit(digits_features, mode="trust", bits=6, iterations=2, jobs=2)
     np.testing.assert_array_equal(one["W"], two["W"])
+
+
+def test_parallel_jobs_work_after_an_in_process_wsa_run(digits_features):
+    """numba's threads once broke a forked process pool; the classes now run in threads over the
+    nogil kernel, in any process."""
+    wsa = SolverConfig("wsa", num_reads=2, num_sweeps=30)
+    one = fit(digits_features, mode="trust", bits=5, iterations=2, jobs=1, solver=wsa)
+    two = fit(digits_features, mode="trust", bits=5, iterations=2, jobs=2, solver=wsa)
+    np.testing.assert_array_equal(one["W"], two["W"])
+
+
+def test_a_users_sampler_gets_its_reads_and_warm_starts_in_parallel_jobs(digits_features):
+    f = digits_features
+    tracked = dimod.TrackingComposite(SimulatedAnnealingSampler())
+    config = TrainConfig(bits=3, iterations=2, refinements=0, warm_start=True, jobs=2)
+    result = train_qubo_head(f.x_train, f.y_train, f.x_test, f.y_test, f.num_classes, config, sampler=tracked,
+                             sample_kwargs=dict(num_reads=10, num_sweeps=200), progress=False)
+    assert len(tracked.inputs) == f.num_classes * 2
+    n = (f.num_features + 1) * 3
+    assert all(call["num_reads"] == 10 and call["initial_states"].shape == (10, n) for call in tracked.inputs)
+    assert all(len(sampleset) == 10 for sampleset in tracked.outputs)
+    assert result["train_loss"] < result["history"][0]["train_loss"]
 
 
 def test_continuous_mm_converges_to_logistic_regression(digits_features):

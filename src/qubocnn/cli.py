@@ -1,4 +1,4 @@
-"""Command line: `qubocnn features | train | baseline | export-qubo | hardware | ...`.
+"""Command line: `qubocnn features | train | predict | baseline | export-qubo | hardware | ...`.
 
 Every option can also come from a YAML file (`--config FILE`, keys named like the options with
 underscores); options given on the command line win over the file, the file over the defaults.
@@ -33,22 +33,30 @@ DEFAULTS = {
     # None: the defaults of baselines.fit_baseline (learning rates tuned on a validation split)
     "baseline": dict(SOURCE_DEFAULTS, method="sgd", epochs=None, lr=None, momentum=None, batch_size=None,
                      validation_fraction=None, out=None),
-    "export-qubo": dict(SOURCE_DEFAULTS, bits=10, mode="box", half_range=2.0, target_class=0, out=None),
+    "export-qubo": dict(SOURCE_DEFAULTS, bits=10, mode="box", half_range=2.0, target_class=0, run=None, iteration=1,
+                        out=None),
     "hardware": dict(presets="default,clique", bits="5,10,15,20", out=None, config=None),
+    "predict": dict(head=None, features=None, dataset=None, data_root=None, download=False, emnist_split="balanced",
+                    limit_test=None, progress=True, out=None, config=None),
 }
+
+
+def _data_options(group) -> None:
+    """Where a data set's files are, and how much of its test split to keep."""
+    group.add_argument("--data-root", help="data root (default: $QUBOCNN_DATA or data/)")
+    group.add_argument("--download", action="store_true", help="let torchvision download missing files")
+    group.add_argument("--limit-test", type=int, help="keep the first N test examples")
+    group.add_argument("--emnist-split", help="EMNIST split (default balanced)")
 
 
 def _source_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("features (a cached feature file, or a data set to extract them from)")
     group.add_argument("--features", help="feature file written by `qubocnn features`")
     group.add_argument("--dataset", help="digits, mnist, fashion_mnist, kmnist, emnist, cifar10, cifar10_jpeg or a .npz")
-    group.add_argument("--data-root", help="data root (default: $QUBOCNN_DATA or data/)")
-    group.add_argument("--download", action="store_true", help="let torchvision download missing files")
     group.add_argument("--preset", help="frozen-CNN feature preset (default, clique)")
     group.add_argument("--feature-seed", type=int, help="seed of the random filters (default: --seed)")
     group.add_argument("--limit-train", type=int, help="keep the first N training examples")
-    group.add_argument("--limit-test", type=int, help="keep the first N test examples")
-    group.add_argument("--emnist-split", help="EMNIST split (default balanced)")
+    _data_options(group)
     parser.add_argument("--seed", type=int, help="random seed (default 0)")
     parser.add_argument("--lam", type=float, help="L2 weight lambda (default 1e-3)")
     parser.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bars")
@@ -62,8 +70,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub = {}
     for name, text in [("features", "extract and cache frozen-CNN features"),
                        ("train", "train the head by per-class QUBOs"),
+                       ("predict", "apply a saved head (RUN.head.npz) to a feature file or a data set's test images"),
                        ("baseline", "train a reference head (sgd, logreg, ridge)"),
-                       ("export-qubo", "write the first iteration's QUBO of one class for other solvers"),
+                       ("export-qubo", "write one class's QUBO (the first iteration's, or any iteration of a run) "
+                                       "for other solvers"),
                        ("hardware", "D-Wave feasibility table (raw counts and clique embeddings)")]:
         sub[name] = commands.add_parser(name, help=text, description=text, argument_default=argparse.SUPPRESS)
     for name in ("features", "train", "baseline", "export-qubo"):
@@ -79,7 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="extra sampler argument, e.g. annealing_time=20 or chain_strength=2 (repeatable)")
     train.add_argument("--sweeps", type=int, help="sweeps per read (default 200)")
     train.add_argument("--iterations", type=int, help="majorise-minimise iterations (default 30)")
-    train.add_argument("--jobs", type=int, help="worker processes for the per-class QUBOs (default 1)")
+    train.add_argument("--jobs", type=int, help="threads solving the per-class QUBOs (default 1)")
     train.add_argument("--box-half-range", type=float, help="box mode: weights in [-R, R) (default 2)")
     train.add_argument("--trust-half-range", type=float, help="trust mode: initial half-range (default 1)")
     train.add_argument("--trust-max-half-range", type=float, help="trust mode: cap of the half-range (default 4)")
@@ -112,7 +122,19 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--mode", help="box or trust (both centred at W = 0 on the first iteration)")
     export.add_argument("--half-range", type=float)
     export.add_argument("--class", dest="target_class", type=int, help="class whose QUBO to write (default 0)")
+    export.add_argument("--run", help="result JSON of a `qubocnn train` run in box or trust mode: replay it with its "
+                                      "options and seed (its grid, not --bits, --mode, --half-range)")
+    export.add_argument("--iteration", type=int, help="with --run: the iteration whose QUBO to write (default 1)")
     export.add_argument("--out", help=".coo, .json (dimod) or .npz (dense upper-triangular Q)")
+
+    predict = sub["predict"]
+    predict.add_argument("--head", help="head file that `qubocnn train --out RUN.json` wrote (RUN.head.npz)")
+    predict.add_argument("--features", help="feature file of the head's features (its test split is scored)")
+    predict.add_argument("--dataset", help="data set whose test images get the head's frozen CNN and standardisation")
+    _data_options(predict)
+    predict.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bars")
+    predict.add_argument("--out", help="predictions JSON to write (test accuracy and one class per example)")
+    predict.add_argument("--config", help="YAML file of option values")
 
     hardware = sub["hardware"]
     hardware.add_argument("--presets", help="comma-separated feature presets (default default,clique)")
@@ -180,11 +202,8 @@ def run_features(options: dict) -> None:
              features.num_features, len(features.y_train), len(features.y_test))
 
 
-def run_train(options: dict) -> None:
-    from .qubo import problem_size
-    from .results import make_result, write_result
-    from .train import train_qubo_head
-
+def train_config(options: dict) -> TrainConfig:
+    """The TrainConfig of `train` options; refuses bad settings, unknown solver options and a missing QPU."""
     solver_options = dict(options["solver_options"])
     for item in options.get("solver_option") or []:
         key, sep, value = item.partition("=")
@@ -204,17 +223,58 @@ def run_train(options: dict) -> None:
                          solver=solver)
     from .solvers import make_solver
     make_solver(solver)  # refuses unknown solver options (and a missing QPU) before any work
+    return config
+
+
+def run_train(options: dict) -> None:
+    from .heads import Head, head_path
+    from .qubo import problem_size
+    from .results import make_result, write_result
+    from .train import train_qubo_head
+
+    config = train_config(options)
     features = load_features(options)
     fit = train_qubo_head(features.x_train, features.y_train, features.x_test, features.y_test,
                           features.num_classes, config, progress=options["progress"])
     method = "continuous-mm" if config.mode == "continuous" else f"qubo-{config.mode}"
     result = make_result("qubo", method, features, fit, options, seed=config.seed, bits=config.bits,
-                         mode=config.mode, solver=solver.name if config.mode != "continuous" else None,
+                         mode=config.mode, solver=config.solver.name if config.mode != "continuous" else None,
                          accelerated=config.accelerated, refinements=config.num_refinements,
                          accept=config.accept, tol=config.tol, iterations_run=fit["iterations_run"],
-                         qubo=problem_size(features.num_features, config.bits))
+                         qubo=problem_size(features.num_features, config.bits),
+                         head=Head.of_run(fit["W"], features).save(head_path(options["out"])).name)
     write_result(result, options["out"])
     log.info("wrote %s: test accuracy %.4f, train loss %.4f", options["out"], fit["test_accuracy"], fit["train_loss"])
+
+
+def run_predict(options: dict) -> None:
+    from .data import load_dataset
+    from .features import FeatureSet, extract_features
+    from .heads import Head
+    from .results import write_result
+
+    if not options["head"]:
+        raise ValueError("give --head FILE: `qubocnn train --out RUN.json` writes RUN.head.npz")
+    head = Head.load(options["head"])
+    if options["features"]:
+        features = FeatureSet.load(options["features"])
+        head.check_features(features)
+        x_test, y_test = features.x_test, features.y_test
+    elif options["dataset"]:
+        dataset = load_dataset(options["dataset"], root=options["data_root"], download=options["download"],
+                               emnist_split=options["emnist_split"], limit_test=options["limit_test"])
+        if dataset.num_classes != head.num_classes:
+            raise ValueError(f"{dataset.label} has {dataset.num_classes} classes, the head {head.num_classes}")
+        raw = extract_features(dataset.x_test, head.preset, head.feature_seed, progress=options["progress"])
+        x_test, y_test = head.standardise(raw), dataset.y_test
+    else:
+        raise ValueError("give --features FILE or --dataset NAME")
+    predictions = head.predict(x_test)
+    accuracy = float(np.mean(predictions == y_test))
+    write_result({"schema": "qubocnn.predictions/1", "head": options["head"],
+                  "source": options["features"] or options["dataset"], "test_accuracy": accuracy,
+                  "predictions": predictions}, options["out"])
+    log.info("wrote %s: test accuracy %.4f", options["out"], accuracy)
 
 
 def run_baseline(options: dict) -> None:
@@ -246,21 +306,65 @@ def run_export_qubo(options: dict) -> None:
     from . import surrogate
     from .qubo import ClassQubo, box_encoding, export_qubo, trust_encoding
 
-    if options["mode"] not in ("box", "trust"):
-        raise ValueError(f"unknown mode {options['mode']!r}: choose box or trust")
-    features = load_features(options)
+    if options["run"]:
+        problem, metadata = _replayed_qubo(options)
+    else:
+        if options["iteration"] != 1:
+            raise ValueError("--iteration needs --run RESULT.json: the run whose iteration to replay")
+        if options["mode"] not in ("box", "trust"):
+            raise ValueError(f"unknown mode {options['mode']!r}: choose box or trust")
+        features = load_features(options)
+        c = _checked_class(options, features)
+        X = surrogate.add_bias(features.x_train)
+        W = np.zeros((X.shape[1], features.num_classes))
+        H = surrogate.boehning_curvature(X, options["lam"])
+        G = surrogate.gradient(X, features.y_train, W, options["lam"])
+        make_encoding = box_encoding if options["mode"] == "box" else (lambda n, k, r: trust_encoding(np.zeros(n), k, r))
+        problem = ClassQubo(H, G[:, c], W[:, c], make_encoding(len(H), options["bits"], options["half_range"]))
+        metadata = {"dataset": features.dataset, "class": c, "bits": options["bits"], "mode": options["mode"]}
+    path = export_qubo(problem, options["out"], metadata=metadata)
+    log.info("wrote %s: %d variables", path, problem.num_variables)
+
+
+def _checked_class(options: dict, features) -> int:
     c = options["target_class"]
     if not 0 <= c < features.num_classes:
         raise ValueError(f"--class must be in 0..{features.num_classes - 1}, got {c}")
-    X = surrogate.add_bias(features.x_train)
-    W = np.zeros((X.shape[1], features.num_classes))
-    H = surrogate.boehning_curvature(X, options["lam"])
-    G = surrogate.gradient(X, features.y_train, W, options["lam"])
-    make_encoding = box_encoding if options["mode"] == "box" else (lambda n, k, r: trust_encoding(np.zeros(n), k, r))
-    problem = ClassQubo(H, G[:, c], W[:, c], make_encoding(len(H), options["bits"], options["half_range"]))
-    path = export_qubo(problem, options["out"], metadata={"dataset": features.dataset, "class": c,
-                                                         "bits": options["bits"], "mode": options["mode"]})
-    log.info("wrote %s: %d variables", path, problem.num_variables)
+    return c
+
+
+def _replayed_qubo(options: dict):
+    """Class c's QUBO at iteration T of a recorded run, replayed with the run's options and seed;
+    refused if the replay does not pass through the recorded run's iteration T."""
+    import math
+
+    import scipy.linalg
+
+    from .results import read_result
+    from .train import qubos_of_iteration
+
+    result = read_result(options["run"])
+    if result["kind"] != "qubo" or result.get("mode") not in ("box", "trust"):
+        raise ValueError(f"{options['run']} is not a QUBO run in box or trust mode: it has no QUBOs to replay")
+    run = {**DEFAULTS["train"], **result["config"]}
+    if options["features"] or options["dataset"]:  # the command line names the features (e.g. the file moved)
+        run.update(features=options["features"], dataset=options["dataset"])
+    config = train_config(run)
+    features = load_features(run)
+    c, iteration = _checked_class(options, features), options["iteration"]
+    qubos = qubos_of_iteration(features.x_train, features.y_train, features.num_classes, config, iteration,
+                               progress=options["progress"])
+    problem = qubos.problems[c]
+    if iteration < len(result["history"]):
+        recorded = result["history"][iteration]["continuous_optimum"][c]
+        g, H = problem.gradient, problem.curvature
+        replayed = -0.5 * g @ scipy.linalg.cho_solve(scipy.linalg.cho_factor(H), g)
+        if not math.isclose(replayed, recorded, rel_tol=1e-9):
+            raise ValueError(f"the replay differs from {options['run']} at iteration {iteration} (class {c}'s "
+                             f"continuous optimum {replayed:.12g}, recorded {recorded:.12g}): other features or "
+                             "another qubocnn version")
+    return problem, {"dataset": features.dataset, "class": c, "bits": config.bits, "mode": config.mode,
+                     "iteration": iteration, "half_range": problem.encoding.half_range, "run": options["run"]}
 
 
 def run_hardware(options: dict) -> None:
@@ -326,7 +430,7 @@ def run_report(options: dict) -> None:
              " ".join(str(p) for p in written))
 
 
-COMMANDS = {"features": run_features, "train": run_train, "baseline": run_baseline,
+COMMANDS = {"features": run_features, "train": run_train, "predict": run_predict, "baseline": run_baseline,
             "export-qubo": run_export_qubo, "hardware": run_hardware, "report": run_report}
 DEFAULTS["reproduce"], COMMANDS["reproduce"] = reproduce.DEFAULTS, reproduce.run
 DEFAULTS["download"], COMMANDS["download"] = download.DEFAULTS, download.run

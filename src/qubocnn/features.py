@@ -136,18 +136,34 @@ def extract_features(
     return features
 
 
-def standardise(train: np.ndarray, test: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+@dataclass(frozen=True)
+class Standardisation:
+    """Training-set statistics: the columns kept (not constant on the training set), their mean and std."""
+
+    kept: np.ndarray
+    mean: np.ndarray
+    scale: np.ndarray
+
+    @classmethod
+    def fit(cls, train: np.ndarray) -> Standardisation:
+        mean, std = train.mean(axis=0), train.std(axis=0)
+        kept = std > 1e-8 * max(1.0, float(std.max(initial=0.0)))
+        if not kept.any():
+            raise ValueError("every feature is constant on the training set: check the input images")
+        return cls(kept, mean[kept], std[kept])
+
+    def apply(self, features: np.ndarray) -> np.ndarray:
+        return (features[:, self.kept] - self.mean) / self.scale
+
+
+def standardise(train: np.ndarray, test: np.ndarray) -> tuple[np.ndarray, np.ndarray, Standardisation]:
     """Scale both splits with the training mean and std; drop columns constant on the training set.
 
-    Returns (train_std, test_std, kept), kept being the boolean mask of the columns retained.
+    Returns (train_std, test_std, statistics); statistics.kept is the boolean mask of the columns retained.
     """
     check_features(train, test)
-    mean, std = train.mean(axis=0), train.std(axis=0)
-    kept = std > 1e-8 * max(1.0, float(std.max(initial=0.0)))
-    if not kept.any():
-        raise ValueError("every feature is constant on the training set: check the input images")
-    mean, std = mean[kept], std[kept]
-    return (train[:, kept] - mean) / std, (test[:, kept] - mean) / std, kept
+    statistics = Standardisation.fit(train)
+    return statistics.apply(train), statistics.apply(test), statistics
 
 
 @dataclass
@@ -164,6 +180,10 @@ class FeatureSet:
     preset: str
     seed: int
     kept: np.ndarray
+    # the training mean and std of the kept raw columns: what new images' features need (feature
+    # files written before they were recorded lack them)
+    mean: np.ndarray | None = None
+    scale: np.ndarray | None = None
 
     @property
     def num_features(self) -> int:
@@ -189,25 +209,32 @@ class FeatureSet:
                 x_test=self.x_test,
                 y_test=self.y_test,
                 kept=self.kept,
+                **({} if self.mean is None else {"mean": self.mean, "scale": self.scale}),
                 metadata=np.array(json.dumps(metadata)),
             )
         return path
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> FeatureSet:
-        path = Path(path)
-        if not path.is_file():
-            raise FileNotFoundError(f"feature file {path} not found: create it first with make_feature_set")
-        try:
-            with np.load(path, allow_pickle=False) as archive:
-                arrays = {key: archive[key] for key in archive.files}
-            metadata = json.loads(str(arrays.pop("metadata")))
-            if metadata.pop("format") != FEATURE_FILE_FORMAT:
-                raise KeyError("format")
-            return cls(**arrays, **metadata)
-        except (OSError, ValueError, KeyError, TypeError, zipfile.BadZipFile) as error:
-            remedy = "re-create it with make_feature_set(...).save(path)"
-            raise ValueError(f"{path} is not a qubocnn feature file: {remedy}") from error
+        return load_archive(path, FEATURE_FILE_FORMAT, "feature file", "create it with make_feature_set(...).save(path)",
+                            lambda arrays, metadata: cls(**arrays, **metadata))
+
+
+def load_archive(path: str | os.PathLike, file_format: str, what: str, remedy: str, build):
+    """build(arrays, metadata) of a qubocnn .npz file (arrays plus a JSON metadata string naming
+    `file_format`); a missing file, or a file of another kind, is one error naming the remedy."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{what} {path} not found: {remedy}")
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            arrays = {key: archive[key] for key in archive.files}
+        metadata = json.loads(str(arrays.pop("metadata")))
+        if metadata.pop("format") != file_format:
+            raise KeyError("format")
+        return build(arrays, metadata)
+    except (OSError, ValueError, KeyError, TypeError, zipfile.BadZipFile) as error:
+        raise ValueError(f"{path} is not a qubocnn {what}: {remedy}") from error
 
 
 def make_feature_set(
@@ -217,7 +244,7 @@ def make_feature_set(
     feature_dimension(preset_name, dataset.x_train.shape[1:])  # fail on a bad preset before any work
     train = extract_features(dataset.x_train, preset_name, seed, progress=progress)
     test = extract_features(dataset.x_test, preset_name, seed, progress=progress)
-    x_train, x_test, kept = standardise(train, test)
+    x_train, x_test, statistics = standardise(train, test)
     return FeatureSet(
         x_train=x_train,
         y_train=dataset.y_train,
@@ -228,5 +255,7 @@ def make_feature_set(
         label=dataset.label,
         preset=preset_name,
         seed=seed,
-        kept=kept,
+        kept=statistics.kept,
+        mean=statistics.mean,
+        scale=statistics.scale,
     )

@@ -117,9 +117,25 @@ class DimodSolver(Solver):
             kwargs["initial_states"] = np.tile(initial_bits, (kwargs.get("num_reads", 1), 1))
             if "initial_states_generator" in parameters:
                 kwargs["initial_states_generator"] = "none"
-        sampleset = self.sampler.sample(to_bqm(problem), **kwargs)
-        bits = sampleset.record.sample[:, np.argsort(np.asarray(list(sampleset.variables)))]
-        return _answer(problem, bits, started, _sampleset_info(sampleset))
+        return answer_from_samples(problem, self.sampler.sample(to_bqm(problem), **kwargs), started)
+
+
+def answer_from_samples(problem: ClassQubo, samples, started: float) -> Answer:
+    """The Answer of samples from any solver: a dimod SampleSet over the variables 0..n-1 of
+    `qubo.to_bqm(problem)`, or binary bits of shape (n,) or (reads, n). The best sample is chosen by
+    its weight-space energy, so an outside answer is measured like the package's own."""
+    info, n = {}, problem.num_variables
+    if isinstance(samples, dimod.SampleSet):
+        labels = np.asarray(list(samples.variables))
+        if not np.array_equal(np.sort(labels), np.arange(n)):
+            raise ValueError(f"the samples must be over the variables 0..{n - 1} of the class's BQM (qubo.to_bqm)")
+        info = _sampleset_info(samples)
+        samples = samples.record.sample[:, np.argsort(labels)]
+    bits = np.atleast_2d(samples)
+    if bits.ndim != 2 or bits.shape[1] != n or len(bits) == 0 or not np.isin(bits, (0, 1)).all():
+        raise ValueError(f"an answer must be binary (0/1) samples of shape ({n},) or (reads, {n}), got shape "
+                         f"{np.shape(samples)}; a SPIN sampleset converts with .change_vartype('BINARY')")
+    return _answer(problem, bits, started, info)
 
 
 def _sampleset_info(sampleset: dimod.SampleSet) -> dict:

@@ -1,14 +1,14 @@
 """The majorise-minimise loop that trains the head one QUBO per class per iteration (docs/method.md, "Loop").
 
 At iteration t: P, G from W_t; for every class c build the QUBO of U_c on the K-bit grid of the
-mode, solve it (classes in parallel threads), decode, and accept the answer only if U_c does not rise
+mode, solve it (classes in parallel threads; or hand it out, `QuboTraining`), decode, and accept the answer only if U_c does not rise
 (U_c(w_c,t) = 0, so: energy <= 0). Since U majorises L and touches it at W_t,
 L(W_t+1) <= U(W_t+1) <= U(W_t) = L(W_t): the training loss never rises.
 
 Modes: `box` (grid centred at 0 with a fixed half-range: the paper's literal reading), `trust` (grid
 centred at the anchor with an adaptive half-range per class: halve it when the class's answer lies
 strictly inside the grid, double it up to a cap when it touches the edge; plus `refinements`, see
-`solve_class`) and `continuous` (the exact minimiser of U, no QUBO: the classical reference path
+`QuboRound`) and `continuous` (the exact minimiser of U, no QUBO: the classical reference path
 the QUBO answers are measured against).
 
 Acceleration (on by default for trust and continuous, off for box): Boehning's curvature is loose
@@ -32,15 +32,17 @@ from __future__ import annotations
 import logging
 import math
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
+import dimod
 import numpy as np
 from tqdm.auto import tqdm
 
 from . import surrogate
-from .qubo import ClassQubo, box_encoding, check_bits, trust_encoding
-from .solvers import Answer, Solver, SolverConfig, make_solver
+from .qubo import ClassQubo, box_encoding, check_bits, to_bqm, trust_encoding
+from .solvers import Answer, Solver, SolverConfig, answer_from_samples, make_solver
 
 log = logging.getLogger("qubocnn.train")
 MODES = ("box", "trust", "continuous")
@@ -126,25 +128,6 @@ def solve_seed(seed: int, iteration: int, cls: int, round_: int = 0) -> int:
     return int(np.random.SeedSequence([seed, iteration, cls, round_]).generate_state(1)[0])
 
 
-def solve_class(problem: ClassQubo, solver: Solver, seeds, warm_start: bool = False) -> Answer:
-    """Solve one class's QUBO, then len(seeds) - 1 more QUBOs of the same U_c on grids re-centred at
-    the best answer so far, each with half the previous half-range (zooming in). The solver only
-    ever sees QUBOs; every grid contains the best answer so far, so its energy never rises. The
-    answer's on_edge is that of the first grid (it sizes the next iteration's half-range)."""
-    first = answer = solver.solve(problem, seeds[0], problem.encoding.encode(problem.anchor) if warm_start else None)
-    seconds, samples = answer.seconds, answer.num_samples
-    half_range = problem.encoding.half_range
-    for seed in seeds[1:]:
-        half_range /= 2
-        zoomed = ClassQubo(problem.curvature, problem.gradient, problem.anchor,
-                           trust_encoding(answer.weights, problem.bits, half_range))
-        candidate = solver.solve(zoomed, seed, zoomed.encoding.encode(answer.weights) if warm_start else None)
-        seconds, samples = seconds + candidate.seconds, samples + candidate.num_samples
-        if candidate.energy <= answer.energy:
-            answer = candidate
-    return Answer(answer.weights, answer.energy, seconds, samples, first.on_edge, answer.info)
-
-
 def next_half_ranges(half_ranges: np.ndarray, accepted: np.ndarray, on_edge: np.ndarray,
                      max_half_range: float) -> np.ndarray:
     """Per-class trust half-ranges of the next iteration: double a class's half-range (up to the cap)
@@ -169,29 +152,90 @@ def converged(losses, tol: float) -> bool:
     return losses[-STOP_WINDOW - 1] - losses[-1] < tol * abs(losses[-1])
 
 
-def train_qubo_head(x_train, y_train, x_test, y_test, num_classes: int, config: TrainConfig,
-                    sampler=None, sample_kwargs: dict | None = None, progress: bool = True) -> dict:
-    """Train the head (bias included) by per-class QUBOs. `sampler` (a dimod sampler, with its
-    `sample_kwargs`, or a `solvers.Solver`) replaces config.solver. Returns W, the history and the
-    final numbers."""
-    surrogate.check_features(x_train, x_test)
-    X, X_test = surrogate.add_bias(x_train), surrogate.add_bias(x_test)
-    C, lam = num_classes, config.lam
-    solver = None if config.mode == "continuous" else make_solver(config.solver if sampler is None else sampler,
-                                                                  sample_kwargs)
-    W = np.zeros((X.shape[1], C))
-    started = time.perf_counter()
-    H = surrogate.boehning_curvature(X, lam)
-    factor = surrogate.curvature_factor(H)
-    timings = {"curvature": time.perf_counter() - started, "gradient": 0.0, "build": 0.0, "solve": 0.0}
-    half_ranges = np.full(C, config.trust_half_range)
-    loss = surrogate.cross_entropy(X, y_train, W, lam)
-    history = [{"iteration": 0, "train_loss": loss, "train_accuracy": surrogate.accuracy(X, y_train, W),
-                "test_accuracy": surrogate.accuracy(X_test, y_test, W)}]
-    momentum = MonotoneFista(W, loss, config.accelerated, always=config.accept == "always")
-    pool = ThreadPoolExecutor(config.jobs) if config.jobs > 1 and solver is not None else None
-    try:
-        for it in tqdm(range(1, config.iterations + 1), desc=f"{config.mode} K={config.bits}", disable=not progress):
+@dataclass
+class QuboRound:
+    """One round of per-class QUBOs of iteration t, one QUBO per class: round 0 holds the
+    iteration's QUBOs, rounds 1..refinements re-solve the same U_c on grids re-centred at the class's
+    best answer so far with half the previous half-range (zooming in; every grid contains that answer,
+    so the energy never rises). Answer it with `answer` (samples from any solver, e.g. a QPU queue) or
+    `solve` (a `solvers.Solver`) before the training asks for the next round."""
+
+    iteration: int
+    round: int
+    problems: list[ClassQubo]
+    seeds: list[int]  # what the package's own solvers are seeded with (solve_seed)
+    initial_bits: list[np.ndarray] | None  # warm_start: each class's current point on its grid
+    issued: float = field(default_factory=time.perf_counter)
+    answers: list[Answer] | None = None
+
+    def bqms(self) -> list[dimod.BinaryQuadraticModel]:
+        """The QUBOs as dimod BQMs over variables 0..n-1 (bit k of parameter j at index j*K + k)."""
+        return [to_bqm(problem) for problem in self.problems]
+
+    def answer(self, samples) -> list[Answer]:
+        """Take one answer per class (a SampleSet or bits, `solvers.answer_from_samples`); returns
+        the answers as the training reads them, energies recomputed in weight space."""
+        if len(samples) != len(self.problems):
+            raise ValueError(f"give one answer per class: {len(self.problems)} expected, got {len(samples)}")
+        self.answers = [answer_from_samples(p, s, self.issued) for p, s in zip(self.problems, samples)]
+        return self.answers
+
+    def solve(self, solver: Solver, pool: ThreadPoolExecutor | None = None) -> list[Answer]:
+        """Answer every class with `solver`, the classes in `pool`'s threads if one is given."""
+        jobs = list(zip(self.problems, self.seeds, self.initial_bits or [None] * len(self.problems)))
+        self.answers = list(pool.map(lambda job: solver.solve(*job), jobs) if pool else
+                            [solver.solve(*job) for job in jobs])
+        return self.answers
+
+
+class QuboTraining:
+    """The training loop with its QUBOs handed out: iterating yields every `QuboRound` of every
+    iteration, and each must be answered before the next is yielded. Once the iteration ends,
+    `result` holds what `train_qubo_head` returns. Without a test set the history has no test accuracy.
+
+        training = QuboTraining(x_train, y_train, num_classes, config)
+        for qubos in training:
+            qubos.answer([sampler.sample(bqm, num_reads=10) for bqm in qubos.bqms()])
+        W = training.result["W"]
+
+    The continuous mode yields nothing."""
+
+    def __init__(self, x_train, y_train, num_classes: int, config: TrainConfig, x_test=None, y_test=None,
+                 progress: bool = False):
+        if (x_test is None) != (y_test is None):
+            raise ValueError("give both x_test and y_test, or neither")
+        surrogate.check_features(x_train, *(() if x_test is None else (x_test,)))
+        self.X, self.y = surrogate.add_bias(x_train), y_train
+        self.X_test = None if x_test is None else surrogate.add_bias(x_test)
+        self.y_test, self.num_classes, self.config, self.progress = y_test, num_classes, config, progress
+        self.result: dict | None = None
+        self._started = False
+
+    def __iter__(self) -> Iterator[QuboRound]:
+        if self._started:
+            raise ValueError("a QuboTraining runs once: make a new one to train again")
+        self._started = True
+        return self._iterations()
+
+    def _scores(self, W: np.ndarray) -> dict:
+        scores = {"train_accuracy": surrogate.accuracy(self.X, self.y, W)}
+        if self.X_test is not None:
+            scores["test_accuracy"] = surrogate.accuracy(self.X_test, self.y_test, W)
+        return scores
+
+    def _iterations(self) -> Iterator[QuboRound]:
+        config, X, y_train, C, lam = self.config, self.X, self.y, self.num_classes, self.config.lam
+        W = np.zeros((X.shape[1], C))
+        started = time.perf_counter()
+        H = surrogate.boehning_curvature(X, lam)
+        factor = surrogate.curvature_factor(H)
+        timings = {"curvature": time.perf_counter() - started, "gradient": 0.0, "build": 0.0, "solve": 0.0}
+        half_ranges = np.full(C, config.trust_half_range)
+        loss = surrogate.cross_entropy(X, y_train, W, lam)
+        history = [{"iteration": 0, "train_loss": loss, **self._scores(W)}]
+        momentum = MonotoneFista(W, loss, config.accelerated, always=config.accept == "always")
+        for it in tqdm(range(1, config.iterations + 1), desc=f"{config.mode} K={config.bits}",
+                       disable=not self.progress):
             tick = time.perf_counter()
             anchor = momentum.anchor
             G = surrogate.gradient(X, y_train, anchor, lam)
@@ -199,17 +243,13 @@ def train_qubo_head(x_train, y_train, x_test, y_test, num_classes: int, config: 
             optimum = 0.5 * np.sum(G * best_steps, axis=0)  # U_c - L(anchor) at e* = -H^-1 g_c is g_c^T e* / 2
             timings["gradient"] += time.perf_counter() - tick
             record = {"iteration": it, "continuous_optimum": optimum.tolist()}
-            if solver is None:
+            if config.mode == "continuous":
                 Z = anchor + best_steps
             else:
                 tick = time.perf_counter()
                 problems = [_class_problem(config, H, G[:, c], anchor[:, c], half_ranges[c]) for c in range(C)]
-                seeds = [[solve_seed(config.seed, it, c, r) for r in range(1 + config.num_refinements)] for c in range(C)]
                 timings["build"] += time.perf_counter() - tick
-                tick = time.perf_counter()
-                jobs = [(p, solver, seeds[c], config.warm_start) for c, p in enumerate(problems)]
-                answers = list(pool.map(lambda job: solve_class(*job), jobs)) if pool else [solve_class(*j) for j in jobs]
-                timings["solve"] += time.perf_counter() - tick
+                answers = yield from self._rounds(it, problems, timings)
                 energies = np.array([a.energy for a in answers])
                 accepted = np.ones(C, bool) if config.accept == "always" else energies <= 0.0
                 on_edge = np.array([a.on_edge for a in answers])
@@ -230,18 +270,80 @@ def train_qubo_head(x_train, y_train, x_test, y_test, num_classes: int, config: 
                     half_ranges = next_half_ranges(half_ranges, accepted, on_edge, config.trust_max_half_range)
             step_taken = momentum.update(Z, surrogate.cross_entropy(X, y_train, Z, lam))
             W, loss = momentum.x, momentum.value
-            record.update({"step_taken": bool(step_taken), "train_loss": loss,
-                           "train_accuracy": surrogate.accuracy(X, y_train, W),
-                           "test_accuracy": surrogate.accuracy(X_test, y_test, W)})
+            record.update({"step_taken": bool(step_taken), "train_loss": loss, **self._scores(W)})
             history.append(record)
             if converged([r["train_loss"] for r in history], config.tol):
                 break
+        timings["total"] = time.perf_counter() - started
+        log.info("trained %s K=%d in %.1f s, %d iterations (%s)", config.mode, config.bits, timings["total"],
+                 len(history) - 1, ", ".join(f"{k} {v:.1f} s" for k, v in timings.items() if k != "total"))
+        self.result = {"W": W, "history": history, "timings": timings, "train_loss": loss,
+                       "iterations_run": len(history) - 1, "train_accuracy": history[-1]["train_accuracy"],
+                       "test_accuracy": history[-1].get("test_accuracy")}
+
+    def _rounds(self, iteration: int, problems: list[ClassQubo], timings: dict):
+        """Yield the rounds of one iteration; return each class's answer: the lowest energy over its
+        rounds (a later round's answer wins a tie), with the first round's on_edge (it sizes the next
+        half-range) and the seconds and samples of all rounds."""
+        config, C = self.config, len(problems)
+        current, points = problems, [p.anchor for p in problems]
+        seconds, samples = np.zeros(C), np.zeros(C, int)
+        for r in range(1 + config.num_refinements):
+            if r:
+                current = [ClassQubo(p.curvature, p.gradient, p.anchor,
+                                     trust_encoding(a.weights, p.bits, p.encoding.half_range / 2))
+                           for p, a in zip(current, best)]
+                points = [a.weights for a in best]
+            starts = [q.encoding.encode(w) for q, w in zip(current, points)] if config.warm_start else None
+            qubos = QuboRound(iteration, r, current, [solve_seed(config.seed, iteration, c, r) for c in range(C)],
+                              starts)
+            tick = time.perf_counter()
+            yield qubos
+            timings["solve"] += time.perf_counter() - tick
+            if qubos.answers is None:
+                raise ValueError(f"round {r} of iteration {iteration} was not answered: call its answer(...) or "
+                                 "solve(...) before asking for the next")
+            seconds += [a.seconds for a in qubos.answers]
+            samples += [a.num_samples for a in qubos.answers]
+            first = qubos.answers if r == 0 else first
+            best = qubos.answers if r == 0 else [a if a.energy <= b.energy else b
+                                                 for a, b in zip(qubos.answers, best)]
+        return [Answer(b.weights, b.energy, float(t), int(n), f.on_edge, b.info)
+                for b, t, n, f in zip(best, seconds, samples, first)]
+
+
+def train_qubo_head(x_train, y_train, x_test, y_test, num_classes: int, config: TrainConfig,
+                    sampler=None, sample_kwargs: dict | None = None, progress: bool = True) -> dict:
+    """Train the head (bias included) by per-class QUBOs. `sampler` (a dimod sampler, with its
+    `sample_kwargs`, or a `solvers.Solver`) replaces config.solver; it is made once per run and,
+    with config.jobs > 1, solves the classes in threads. x_test and y_test may be None. Returns W,
+    the history and the final numbers."""
+    training = QuboTraining(x_train, y_train, num_classes, config, x_test, y_test, progress)
+    solver = None if config.mode == "continuous" else make_solver(config.solver if sampler is None else sampler,
+                                                                  sample_kwargs)
+    pool = ThreadPoolExecutor(config.jobs) if config.jobs > 1 and solver is not None else None
+    try:
+        for qubos in training:
+            qubos.solve(solver, pool)
     finally:
         if pool:
             pool.shutdown()
-    timings["total"] = time.perf_counter() - started
-    log.info("trained %s K=%d in %.1f s, %d iterations (%s)", config.mode, config.bits, timings["total"],
-             len(history) - 1, ", ".join(f"{k} {v:.1f} s" for k, v in timings.items() if k != "total"))
-    return {"W": W, "history": history, "timings": timings, "train_loss": loss,
-            "iterations_run": len(history) - 1,
-            "train_accuracy": history[-1]["train_accuracy"], "test_accuracy": history[-1]["test_accuracy"]}
+    return training.result
+
+
+def qubos_of_iteration(x_train, y_train, num_classes: int, config: TrainConfig, iteration: int, sampler=None,
+                       sample_kwargs: dict | None = None, progress: bool = False) -> QuboRound:
+    """The first round of QUBOs of iteration `iteration` (one per class) of the run that `config`
+    describes, replayed with its seed and its solver (or `sampler`, as in train_qubo_head)."""
+    if config.mode == "continuous":
+        raise ValueError("the continuous mode has no QUBOs: choose box or trust")
+    if not 1 <= iteration <= config.iterations:
+        raise ValueError(f"iteration must be in 1..{config.iterations} (the run's iterations), got {iteration}")
+    solver = make_solver(config.solver if sampler is None else sampler, sample_kwargs)
+    training = QuboTraining(x_train, y_train, num_classes, config, progress=progress)
+    for qubos in training:
+        if qubos.iteration == iteration:
+            return qubos
+        qubos.solve(solver)
+    raise ValueError(f"the run stopped after iteration {training.result['iterations_run']} (tol {config.tol}): "
+                     f"it has no iteration {iteration}")

@@ -1,0 +1,93 @@
+"""A trained head saved next to its result file, with what it takes to apply it to new images.
+
+`qubocnn train --out RUN.json` also writes RUN.head.npz (`head_path`) and names it in the result
+(key `head`): the head W ((d+1) x C over the kept standardised features, bias last), the frozen
+CNN's preset and seed, the kept columns and their training mean and std. `qubocnn predict` reloads
+it: on a feature file of the same features it recomputes the recorded test accuracy exactly; on a
+data set it extracts the test images' features with the head's preset and seed and standardises
+them with the head's statistics, the arithmetic of `features.make_feature_set`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from . import surrogate
+from .features import FeatureSet, Standardisation, load_archive
+
+HEAD_FILE_FORMAT = "qubocnn.head/1"
+
+
+def head_path(result_path: str | os.PathLike) -> Path:
+    """RUN.head.npz for the result file RUN.json."""
+    result_path = Path(result_path)
+    return result_path.with_name(result_path.stem + ".head.npz")
+
+
+@dataclass
+class Head:
+    W: np.ndarray
+    kept: np.ndarray
+    # None when the run read a feature file written before qubocnn recorded the statistics
+    mean: np.ndarray | None
+    scale: np.ndarray | None
+    dataset: str
+    preset: str
+    feature_seed: int
+
+    @classmethod
+    def of_run(cls, W: np.ndarray, features: FeatureSet) -> Head:
+        return cls(W, features.kept, features.mean, features.scale, features.dataset, features.preset,
+                   int(features.seed))
+
+    @property
+    def num_classes(self) -> int:
+        return self.W.shape[1]
+
+    def save(self, path: str | os.PathLike) -> Path:
+        """Write atomically (temporary file, then rename), like the result file it sits next to."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        metadata = {"format": HEAD_FILE_FORMAT, "dataset": self.dataset, "preset": self.preset,
+                    "feature_seed": self.feature_seed}
+        statistics = {} if self.mean is None else {"mean": self.mean, "scale": self.scale}
+        with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".tmp", delete=False) as stream:
+            np.savez_compressed(stream, W=self.W, kept=self.kept, **statistics, metadata=np.array(json.dumps(metadata)))
+        os.replace(stream.name, path)
+        return path
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> Head:
+        return load_archive(path, HEAD_FILE_FORMAT, "head file", "`qubocnn train --out RUN.json` writes RUN.head.npz",
+                            lambda arrays, metadata: cls(arrays.pop("W"), arrays.pop("kept"), arrays.pop("mean", None),
+                                                         arrays.pop("scale", None), **metadata))
+
+    def check_features(self, features: FeatureSet) -> None:
+        """Refuse features other than the head's (another preset, seed, data set or kept columns)."""
+        mine = (self.dataset, self.preset, self.feature_seed, self.num_classes)
+        theirs = (features.dataset, features.preset, int(features.seed), features.num_classes)
+        if mine != theirs or not np.array_equal(self.kept, features.kept):
+            raise ValueError(f"the head was trained on {self.dataset} features (preset {self.preset}, seed "
+                             f"{self.feature_seed}, {self.num_classes} classes, {int(self.kept.sum())} columns), "
+                             f"not on these ({features.dataset}, preset {features.preset}, seed {features.seed}, "
+                             f"{features.num_classes} classes, {int(features.kept.sum())} columns)")
+
+    def standardise(self, raw_features: np.ndarray) -> np.ndarray:
+        """Raw frozen-CNN features -> the standardised columns the head takes."""
+        if raw_features.shape[1] != len(self.kept):
+            raise ValueError(f"the head takes {len(self.kept)} raw features (preset {self.preset}), got "
+                             f"{raw_features.shape[1]}: images of another size?")
+        if self.mean is None:
+            raise ValueError("this head has no standardisation statistics (its run read a feature file written "
+                             "before they were recorded): predict from a feature file (--features)")
+        return Standardisation(self.kept, self.mean, self.scale).apply(raw_features)
+
+    def predict(self, standardised: np.ndarray) -> np.ndarray:
+        """Class indices 0..C-1."""
+        return np.argmax(surrogate.add_bias(standardised) @ self.W, axis=1)
