@@ -32,7 +32,9 @@ def package_imports(path: Path) -> set[str]:
             else:
                 target = node.module or ""
             if target.startswith("qubocnn"):
-                found.add(target)
+                # `from . import x` imports the submodule x (the package itself is already loaded)
+                if node.module or not node.level:
+                    found.add(target)
                 found.update(f"{target}.{alias.name}" for alias in node.names)
         elif isinstance(node, ast.Import):
             found.update(alias.name for alias in node.names if alias.name.startswith("qubocnn"))
