@@ -33,7 +33,7 @@ rule all:
 
 
 rule smoke:
-    """The smoke study (config `smoke` section): digits only; tables, figures, executed notebook."""
+    """The smoke study (config/smoke.yaml): digits only; tables, figures, executed notebook."""
     input:
         view_targets("smoke"),
 

@@ -81,7 +81,7 @@ def test_workflow_config_agrees_with_the_package_defaults():
     assert config["trust_half_range"] == train.trust_half_range
     assert config["trust_max_half_range"] == train.trust_max_half_range
     assert config["refinements"] == TrainConfig(mode="trust").num_refinements
-    schema = yaml.safe_load((ROOT / "config" / "schema.yaml").read_text())
+    schema = yaml.safe_load((ROOT / "workflow" / "schemas" / "config.schema.yaml").read_text())
     from qubocnn.solvers import SOLVERS
     assert set(schema["definitions"]["solver"]["enum"]) == set(SOLVERS)
 

@@ -7,6 +7,7 @@ import shutil
 import sys
 from pathlib import Path
 
+import yaml
 from snakemake.utils import validate
 
 from qubocnn import download as datasets_io
@@ -15,22 +16,16 @@ from qubocnn.report import FIGURES as FIGURE_NAMES
 from qubocnn.report import TABLES as TABLE_NAMES
 
 
-validate(config, "../../config/schema.yaml")
+validate(config, "../schemas/config.schema.yaml")
 
-# `run`: the full study (top-level config keys), `make run`; `smoke`: the quick check (`smoke` section).
+# `run`: the full study (config/config.yaml), `make run`; `smoke`: the quick check (config/smoke.yaml).
 STUDY_NAMES = ("run", "smoke")
 FIGURE_FORMATS = ("png", "pdf")
-CONDA_ENV = "../../envs/qubocnn.yaml"
-
-
-def _merge(base, override):
-    merged = copy.deepcopy(base)
-    for key, value in override.items():
-        if isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = _merge(merged[key], value)
-        else:
-            merged[key] = copy.deepcopy(value)
-    return merged
+CONDA_ENV = "../envs/qubocnn.yaml"
+# The smoke study's own configuration (a complete one, validated like config/config.yaml); the data
+# settings are the main configuration's, so `--config data_root=...` serves both studies.
+SMOKE_CONFIG = os.path.join(workflow.basedir, "config", "smoke.yaml")
+DATA_SETTINGS = ("data_root", "download", "missing_data", "emnist_split")
 
 
 def _tools_on_path():
@@ -80,12 +75,18 @@ def _missing_reason(name, offline):
     return f"no {root}/{name}.npz"
 
 
+def _smoke_config():
+    with open(SMOKE_CONFIG) as stream:
+        smoke = yaml.safe_load(stream)
+    validate(smoke, "../schemas/config.schema.yaml")
+    return {**smoke, **{key: config[key] for key in DATA_SETTINGS if key in config}}
+
+
 def _study(name):
     """A study's settings. Data sets without files under the data root are downloaded (one job each,
     `download: true`) when their source answers; the others are left out with a warning
     (`missing_data: skip`) or kept, so that their jobs fail (`fail`)."""
-    full = {key: value for key, value in config.items() if key != "smoke"}
-    study = full if name == "run" else _merge(full, config.get("smoke") or {})
+    study = copy.deepcopy(config) if name == "run" else _smoke_config()
     missing = [d for d in study["datasets"] if not data_present(d)]
     fetchable = [d for d in missing if d in datasets_io.DOWNLOADABLE] if config.get("download", True) else []
     skip = study.get("missing_data", "skip") == "skip"
