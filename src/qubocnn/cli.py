@@ -188,7 +188,7 @@ def run_train(options: dict) -> None:
         solver_options[key] = yaml.safe_load(value)
     solver = SolverConfig(options["solver"], options["reads"], options["sweeps"], solver_options)
     if solver.name == "qpu":
-        from .hardware import require_credentials
+        from .qpu import require_credentials
         require_credentials()
     config = TrainConfig(bits=options["bits"], mode=options["mode"], iterations=options["iterations"],
                          lam=options["lam"], box_half_range=options["box_half_range"],
@@ -260,7 +260,7 @@ def run_export_qubo(options: dict) -> None:
 
 def run_hardware(options: dict) -> None:
     from .features import feature_dimension
-    from .hardware import feasibility_table
+    from .embedding import feasibility_table
     from .results import write_result
 
     image_shapes = {"8 px (digits)": (1, 8, 8), "28 px (MNIST-like)": (1, 28, 28), "32 px RGB (CIFAR-10)": (3, 32, 32)}
@@ -321,7 +321,7 @@ COMMANDS = {"features": run_features, "train": run_train, "baseline": run_baseli
 
 def main(argv=None) -> int:
     from .data import DataError
-    from .hardware import HardwareError
+    from .qpu import HardwareError
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s", datefmt="%H:%M:%S")
     try:

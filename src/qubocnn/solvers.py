@@ -225,7 +225,7 @@ def make_solver(solver: SolverConfig | dimod.Sampler | Solver, sample_kwargs: di
         return _named(SteepestDescentSolver(), dict(num_reads=solver.num_reads), options, name)
     if name == "exact":
         return _named(dimod.ExactSolver(), {}, options, name, max_variables=EXACT_MAX_VARIABLES)
-    from .hardware import qpu_sampler
+    from .qpu import qpu_sampler
     return _named(qpu_sampler(), dict(num_reads=solver.num_reads), options, name)
 
 

@@ -169,7 +169,7 @@ def runtime_table(results: Sequence[dict]) -> Table:
 def hardware_limits() -> list[dict]:
     """Per D-Wave system: graph, published qubit and coupler counts, the largest clique busclique
     embeds on the perfect-yield graph and its chain length."""
-    from ..hardware import SYSTEMS, clique_embedding, max_clique_size
+    from ..embedding import SYSTEMS, clique_embedding, max_clique_size
 
     limits = []
     for name, spec in SYSTEMS.items():
