@@ -219,6 +219,8 @@ def run_train(options: dict) -> None:
     features = load_features(options)
     targets_qpu = config.mode != "continuous" and (solver.name == "qpu" or solver.qpu_noise)
     calls = qpu_call_shape(features.num_features, config.bits, solver.block_size) if targets_qpu else None
+    if targets_qpu:
+        log_qpu_estimate(solver, config, features.num_classes, calls)
     fit = train_qubo_head(features.x_train, features.y_train, features.x_test, features.y_test,
                           features.num_classes, config, sampler=run_solver, progress=options["progress"])
     method = "continuous-mm" if config.mode == "continuous" else f"qubo-{config.mode}"
@@ -262,6 +264,19 @@ def qpu_call_shape(num_features: int, bits: int, block_size: int | None) -> dict
     return dict(num_blocks=len(blocks), variables_per_call=per_call)
 
 
+def log_qpu_estimate(solver: SolverConfig, config: TrainConfig, num_classes: int, calls: dict) -> None:
+    """Before the first call: the run's QPU calls and their QPU access time by D-Wave's timing model
+    (every iteration run, every block solved once)."""
+    from .qpu import QPU_DEFAULTS, qpu_budget, qpu_calls
+
+    count = qpu_calls(num_classes, config.iterations, config.num_refinements, calls["num_blocks"])
+    annealing_time = solver.options.get("annealing_time", QPU_DEFAULTS["annealing_time"])
+    budget = qpu_budget(count, calls["variables_per_call"], solver.num_reads, annealing_time)
+    log.info("QPU budget: %d calls of at most %d variables, %d reads each: about %.1f s of QPU access time "
+             "(D-Wave's timing model, %s)", count, calls["variables_per_call"], solver.num_reads,
+             budget["qpu_access_time_s"], budget["timing_model"])
+
+
 def qpu_records(solver: SolverConfig, run_solver, calls: dict) -> dict:
     """What a QPU-targeted run records: the noise model, the blocks, the QPU budget of the calls it
     made (D-Wave's timing model at the run's reads) and, on a QPU, what the QPU reported."""
@@ -269,12 +284,13 @@ def qpu_records(solver: SolverConfig, run_solver, calls: dict) -> dict:
     from .qpu_noise import DEFAULT_H_RANGE, DEFAULT_J_RANGE
 
     records = {}
+    log = run_solver.call_log
     if solver.qpu_noise:
         records["qpu_noise"] = dict(model="ControlErrorComposite", sigma_h=solver.sigma_h, sigma_J=solver.sigma_J,
-                                    h_range=list(DEFAULT_H_RANGE), j_range=list(DEFAULT_J_RANGE))
+                                    h_range=list(DEFAULT_H_RANGE), j_range=list(DEFAULT_J_RANGE),
+                                    precision=log.precision_summary())
     if solver.block_size is not None:
         records["blocks"] = dict(block_size=solver.block_size, **calls)
-    log = run_solver.call_log
     annealing_time = solver.options.get("annealing_time", QPU_DEFAULTS["annealing_time"])
     records["qpu_budget"] = qpu_budget(log.calls, calls["variables_per_call"], solver.num_reads, annealing_time)
     if solver.name == "qpu":

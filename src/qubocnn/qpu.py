@@ -94,12 +94,14 @@ def qpu_sampler(solver=None, qpu_factory=None):
 class QpuCallLog:
     """What a training run should keep of its QPU calls: `add` each returned sample set (from
     qpu_sampler, or anything that puts SAPI's timing and problem_id in info), `summary` for the
-    result file. Sample sets without them (a classical stand-in) add only the call count."""
+    result file. Sample sets without them (a classical stand-in) add only the call count, and the
+    control-error model's precision report of each call when it gives one (`precision_summary`)."""
 
     def __init__(self):
         self.calls, self.problem_ids = 0, []
         self.access_time_us, self.programming_time_us = 0.0, 0.0
         self.chain_break_fractions: list[float] = []
+        self.precisions: list[dict] = []
         self._lock = threading.Lock()  # classes are solved in parallel threads (--jobs)
 
     def add(self, sampleset: dimod.SampleSet) -> dict:
@@ -121,6 +123,8 @@ class QpuCallLog:
                 self.problem_ids.append(record["problem_id"])
             if record["chain_break_fraction"] is not None:
                 self.chain_break_fractions.append(record["chain_break_fraction"])
+            if "precision" in sampleset.info:  # the control-error model's report of the requested problem
+                self.precisions.append(sampleset.info["precision"])
         return record
 
     def summary(self) -> dict:
@@ -132,6 +136,14 @@ class QpuCallLog:
                     mean_chain_break_fraction=float(np.mean(fractions)) if fractions else None,
                     max_chain_break_fraction=float(np.max(fractions)) if fractions else None,
                     problem_ids=list(self.problem_ids))
+
+    def precision_summary(self) -> dict | None:
+        """Mean over the calls of each precision_report field (None when no call carried one):
+        how much of the problems the QPU was asked to solve its control errors leave."""
+        if not self.precisions:
+            return None
+        return {key: float(np.mean([p[key] for p in self.precisions]))
+                for key in ("h_bits", "J_bits", "h_below_sigma", "J_below_sigma")}
 
 
 # ---------------------------------------------------------------------------------------------

@@ -118,7 +118,7 @@ class ControlErrorComposite(dimod.ComposedSampler):
     a `beta_range` and was given none gets one sized on the perturbed problem (without errors, it
     gets the caller's problem and parameters as they are). The returned
     sample set's info holds `scale` (the factor applied to the Ising problem), the sigmas, steps
-    and ranges, and `child_seed`.
+    and ranges, `child_seed`, and `precision`: the `precision_report` of the problem as requested.
     """
 
     def __init__(self, child: dimod.Sampler, sigma_h: float = DEFAULT_SIGMA_H, sigma_J: float = DEFAULT_SIGMA_J,
@@ -197,10 +197,13 @@ class ControlErrorComposite(dimod.ComposedSampler):
 
         vectors = {name: response.record[name] for name in response.record.dtype.names
                    if name not in ("sample", "energy", "num_occurrences")}
+        ones_h, ones_J = np.ones(h.shape, dtype=np.int64), np.ones(J.shape, dtype=np.int64)
+        precision = _precision(h, ones_h, J, ones_J, self.h_range, self.j_range, self.sigma_h, self.sigma_J,
+                               SIGNIFICANT_REL_TOL)
         yield dimod.SampleSet.from_samples_bqm(
             (response.record.sample, response.variables), bqm,
             num_occurrences=response.record.num_occurrences,
-            info=dict(response.info, scale=scale, child_seed=child_seed, **self._model()),
+            info=dict(response.info, scale=scale, child_seed=child_seed, precision=precision, **self._model()),
             **vectors)
 
 
