@@ -141,25 +141,27 @@ def figure_accuracy_vs_bits(results: Sequence[dict]):
 def figure_hardware_study(results: Sequence[dict]):
     """Test accuracy against K under the QPU noise model (clique-sized blocks), box and trust, one
     panel per data set of the hardware study; the noiseless runs of the same modes (dashed, faint)
-    and logistic regression as references."""
+    and logistic regression, on the same seeds, as references."""
     groups = group_runs(results)
     labels = dataset_labels(results)
     datasets = [d for d in dataset_order(results) if bits_values(results, d, noise=True)]
     fig, axes, slot = _panels(max(1, len(datasets)), legend_slot=True)
     for ax, dataset in zip(axes, datasets):
         noisy_bits, noiseless_bits = bits_values(results, dataset, noise=True), bits_values(results, dataset)
+        seeds = {r.get("seed") for method in NOISE_METHODS for k in noisy_bits for r in groups.get((dataset, method, k), [])}
         for method in NOISE_METHODS:
             noiseless = method.removesuffix("-noise")
             reference = dict(_style(noiseless), linestyle="--", alpha=0.45,
                              label=f"{METHOD_LABELS[noiseless]}, noiseless")
             for curve, bits, style in ((method, noisy_bits, _style(method)), (noiseless, noiseless_bits, reference)):
-                points = [(k, *mean_std([r["test_accuracy"] for r in groups.get((dataset, curve, k), [])]))
-                          for k in bits]
+                points = [(k, *mean_std([r["test_accuracy"] for r in groups.get((dataset, curve, k), [])
+                                          if r.get("seed") in seeds])) for k in bits]
                 points = [p for p in points if p[3] > 0]
                 if points:
                     k, m, s, _ = zip(*points)
                     ax.errorbar(k, 100 * np.array(m), yerr=100 * np.array(s), capsize=3, **style)
-        m, _, n = mean_std([r["test_accuracy"] for r in groups.get((dataset, "logreg", None), [])])
+        m, _, n = mean_std([r["test_accuracy"] for r in groups.get((dataset, "logreg", None), [])
+                            if r.get("seed") in seeds])
         if n:
             colour, line, _ = STYLE["logreg"]
             ax.axhline(100 * m, color=colour, linestyle=line, label=METHOD_LABELS["logreg"])
