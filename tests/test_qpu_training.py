@@ -99,7 +99,8 @@ def test_train_on_a_mock_qpu_end_to_end(tmp_path, monkeypatch):
     assert len(infos) == calls and all("timing" in info for info in infos)
 
 
-def test_noise_model_runs_record_model_blocks_and_budget(tmp_path):
+def test_noise_model_runs_record_model_blocks_and_budget(tmp_path, caplog):
+    caplog.set_level("INFO", logger="qubocnn")
     out = tmp_path / "noise.json"
     assert main(["train", "--dataset", "digits", "--bits", "2", "--mode", "trust", "--refinements", "1",
                  "--solver", "sa", "--reads", "2", "--sweeps", "50", "--iterations", "2", "--qpu-noise",
@@ -112,3 +113,9 @@ def test_noise_model_runs_record_model_blocks_and_budget(tmp_path):
     assert budget["qpu_calls"] == qpu.qpu_calls(result["num_classes"], 2, refinements=1)
     assert budget["qpu_access_time_s"] == pytest.approx(
         qpu.qpu_access_time(budget["qpu_calls"], 2, num_qubits=budget["physical_qubits"]) / 1e6)
+    # the estimate logged before training is what the run then spent
+    messages = [record.getMessage() for record in caplog.records]
+    estimate = next(i for i, m in enumerate(messages) if m.startswith("QPU budget:"))
+    assert estimate < next(i for i, m in enumerate(messages) if m.startswith("trained"))
+    assert f"QPU budget: {budget['qpu_calls']} calls" in messages[estimate]
+    assert f"about {budget['qpu_access_time_s']:.1f} s" in messages[estimate]
