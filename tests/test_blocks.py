@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from dwave.samplers import SimulatedAnnealingSampler
 
-from qubocnn import hardware as hw
+from qubocnn import embedding
 from qubocnn.blocks import block_problem, parameter_blocks, sampler_solve_fn, solve_in_blocks
 from qubocnn.qubo import ClassQubo, box_encoding, to_bqm, trust_encoding
 from qubocnn.surrogate import class_surrogate
@@ -81,7 +81,7 @@ def test_one_block_with_an_exact_solver_finds_the_optimum():
 
 def test_default_blocks_are_the_largest_clique_of_the_system():
     problem = make_problem(197, 10, "trust", seed=5)  # the default preset's d = 196 at K = 10
-    clique = hw.max_clique_size(hw.DEFAULT_SYSTEM)
+    clique = embedding.max_clique_size(embedding.DEFAULT_SYSTEM)
     blocks = parameter_blocks(197, 10, clique)
     assert all(len(b) * 10 <= clique for b in blocks) and len(blocks[0]) == clique // 10
     np.testing.assert_array_equal(np.concatenate(blocks), np.arange(197))

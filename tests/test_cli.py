@@ -76,6 +76,12 @@ def test_baseline_and_export(tmp_path):
     (["train", "--dataset", "digits", "--solver", "qpu", "--iterations", "1"], "DWAVE_API_TOKEN"),
     (["baseline", "--dataset", "digits", "--method", "svm"], "unknown baseline"),
     (["train", "--features", "{tmp}/missing.npz"], "not found"),
+    (["train", "--dataset", "digits", "--solver", "sa", "--qpu-noise", "--sigma-h", "-0.01"], "sigma_h must be >= 0"),
+    (["train", "--dataset", "digits", "--solver", "wsa", "--qpu-noise"], "wraps a classical dimod sampler"),
+    (["train", "--dataset", "digits", "--solver", "sa", "--block-size", "500"], "largest clique"),
+    (["train", "--dataset", "digits", "--solver", "sa", "--block-size", "many"], "number of variables or 'clique'"),
+    # digits' d = 55 at K = 5: 280 variables, more than the largest clique
+    (["train", "--dataset", "digits", "--solver", "sa", "--qpu-noise", "--bits", "5"], "does not embed"),
 ])
 def test_bad_input_is_one_clear_line_and_keeps_earlier_results(tmp_path, capsys, monkeypatch, argv, message):
     monkeypatch.delenv("DWAVE_API_TOKEN", raising=False)

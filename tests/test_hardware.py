@@ -10,32 +10,32 @@ import dimod
 import numpy as np
 import pytest
 
-from qubocnn import hardware as hw
+from qubocnn import embedding, qpu
 from qubocnn.schedules import bqm_beta_range
-from qubocnn.hardware import HardwareError
+from qubocnn.qpu import HardwareError
 
 P16, Z12 = "Advantage_system4.1", "Advantage2_system1.x"
 
 
 def test_systems_table():
-    assert hw.SYSTEMS[P16]["family"] == "pegasus" and hw.SYSTEMS[P16]["size"] == 16
-    assert (hw.SYSTEMS[P16]["qubits"], hw.SYSTEMS[P16]["couplers"]) == (5627, 40279)
-    assert hw.SYSTEMS[Z12]["family"] == "zephyr" and (hw.SYSTEMS[Z12]["size"], hw.SYSTEMS[Z12]["tile"]) == (12, 4)
-    assert (hw.SYSTEMS[Z12]["qubits"], hw.SYSTEMS[Z12]["couplers"]) == (4592, 41779)
+    assert embedding.SYSTEMS[P16]["family"] == "pegasus" and embedding.SYSTEMS[P16]["size"] == 16
+    assert (embedding.SYSTEMS[P16]["qubits"], embedding.SYSTEMS[P16]["couplers"]) == (5627, 40279)
+    assert embedding.SYSTEMS[Z12]["family"] == "zephyr" and (embedding.SYSTEMS[Z12]["size"], embedding.SYSTEMS[Z12]["tile"]) == (12, 4)
+    assert (embedding.SYSTEMS[Z12]["qubits"], embedding.SYSTEMS[Z12]["couplers"]) == (4592, 41779)
     with pytest.raises(ValueError):
-        hw.raw_count_fits(1, 0, "Advantage_system9")
+        embedding.raw_count_fits(1, 0, "Advantage_system9")
 
 
 def test_problem_size():
-    assert hw.problem_size(196, 15) == dict(variables=2955, couplers=2955 * 2954 // 2)
-    assert hw.problem_size(16, 10) == dict(variables=170, couplers=170 * 169 // 2)
+    assert embedding.problem_size(196, 15) == dict(variables=2955, couplers=2955 * 2954 // 2)
+    assert embedding.problem_size(16, 10) == dict(variables=170, couplers=170 * 169 // 2)
 
 
 def test_raw_counts_paper_criterion():
-    small, big = hw.problem_size(16, 10), hw.problem_size(196, 20)
-    for system in hw.SYSTEMS:
-        assert hw.raw_count_fits(small["variables"], small["couplers"], system)
-        assert not hw.raw_count_fits(big["variables"], big["couplers"], system)
+    small, big = embedding.problem_size(16, 10), embedding.problem_size(196, 20)
+    for system in embedding.SYSTEMS:
+        assert embedding.raw_count_fits(small["variables"], small["couplers"], system)
+        assert not embedding.raw_count_fits(big["variables"], big["couplers"], system)
 
 
 def _assert_valid_clique_embedding(emb, graph):
@@ -60,8 +60,8 @@ def _assert_valid_clique_embedding(emb, graph):
 
 
 def test_clique_embedding_valid_and_limits():
-    graph = hw.hardware_graph(P16)
-    emb = hw.find_clique_embedding(170, P16)
+    graph = embedding.hardware_graph(P16)
+    emb = embedding.find_clique_embedding(170, P16)
     assert len(emb) == 170
     _assert_valid_clique_embedding(emb, graph)
     pytest.importorskip("dwave.embedding")
@@ -69,31 +69,31 @@ def test_clique_embedding_valid_and_limits():
     from dwave.embedding import verify_embedding
     assert verify_embedding(emb, nx.complete_graph(170), graph)
 
-    info = hw.clique_embedding(170, P16)
+    info = embedding.clique_embedding(170, P16)
     assert info["embeddable"] and info["physical_qubits"] == sum(map(len, emb.values()))
     assert 1 < info["mean_chain"] <= info["max_chain"] <= 20
-    assert hw.clique_embedding(2955, P16) == dict(embeddable=False, physical_qubits=None,
+    assert embedding.clique_embedding(2955, P16) == dict(embeddable=False, physical_qubits=None,
                                                   max_chain=None, mean_chain=None)
 
 
 def test_clique_embedding_zephyr_small():
-    emb = hw.find_clique_embedding(40, Z12)
-    _assert_valid_clique_embedding(emb, hw.hardware_graph(Z12))
+    emb = embedding.find_clique_embedding(40, Z12)
+    _assert_valid_clique_embedding(emb, embedding.hardware_graph(Z12))
 
 
 def test_max_clique_size_and_bits():
-    m = hw.max_clique_size(P16)
+    m = embedding.max_clique_size(P16)
     assert 170 <= m <= 190
-    assert hw.clique_embedding(m, P16)["embeddable"] and not hw.clique_embedding(m + 1, P16)["embeddable"]
-    assert 170 <= hw.max_clique_size(Z12) <= 200
-    assert hw.largest_embeddable_bits(16, P16) == m // 17
-    assert hw.largest_embeddable_bits(196, P16) == 0
-    assert hw.largest_embeddable_bits(m - 1, P16) == 1
+    assert embedding.clique_embedding(m, P16)["embeddable"] and not embedding.clique_embedding(m + 1, P16)["embeddable"]
+    assert 170 <= embedding.max_clique_size(Z12) <= 200
+    assert embedding.largest_embeddable_bits(16, P16) == m // 17
+    assert embedding.largest_embeddable_bits(196, P16) == 0
+    assert embedding.largest_embeddable_bits(m - 1, P16) == 1
 
 
 def test_feasibility_table_rows_are_json():
-    rows = hw.feasibility_table({"clique": 16, "default": 196}, [10, 15])
-    assert len(rows) == 2 * 2 * len(hw.SYSTEMS)
+    rows = embedding.feasibility_table({"clique": 16, "default": 196}, [10, 15])
+    assert len(rows) == 2 * 2 * len(embedding.SYSTEMS)
     json.dumps(rows)
     by_key = {(r["preset"], r["bits"], r["system"]): r for r in rows}
     r = by_key["clique", 10, P16]
@@ -102,7 +102,7 @@ def test_feasibility_table_rows_are_json():
     assert r["variables"] == 2955 and not r["raw_count_fits"] and not r["embeddable"]
     assert r["physical_qubits"] is None and r["mean_chain"] is None
     # counts fit but the clique does not: the paper's criterion is not sufficient
-    r = hw.feasibility(16, 15)
+    r = embedding.feasibility(16, 15)
     assert r["variables"] == 255
     assert all(s["raw_count_fits"] and not s["embeddable"] for s in r["systems"].values())
 
@@ -130,28 +130,28 @@ def no_credentials(monkeypatch, tmp_path):
 
 
 def test_qpu_sampler_without_token_raises(no_credentials):
-    assert not hw.has_dwave_credentials()
+    assert not qpu.has_dwave_credentials()
     with pytest.raises(HardwareError, match="DWAVE_API_TOKEN"):
-        hw.qpu_sampler()
-    assert hw.QPU_DEFAULTS == dict(num_reads=100, annealing_time=20.0, chain_strength=None)
+        qpu.qpu_sampler()
+    assert qpu.QPU_DEFAULTS == dict(num_reads=100, annealing_time=20.0, chain_strength=None)
 
 
 def test_credentials_from_env_and_file(no_credentials, monkeypatch):
     monkeypatch.setenv("DWAVE_API_TOKEN", "DEV-not-a-real-token")
-    assert hw.has_dwave_credentials()
+    assert qpu.has_dwave_credentials()
     monkeypatch.delenv("DWAVE_API_TOKEN")
     pytest.importorskip("dwave.cloud.config")
     conf = no_credentials / "with_token.conf"
     conf.write_text("[defaults]\ntoken = DEV-not-a-real-token\n")
     monkeypatch.setenv("DWAVE_CONFIG_FILE", str(conf))
-    assert hw.has_dwave_credentials()
+    assert qpu.has_dwave_credentials()
 
 
 def test_qpu_sampler_without_dwave_system(no_credentials, monkeypatch):
     monkeypatch.setenv("DWAVE_API_TOKEN", "DEV-not-a-real-token")
     monkeypatch.setitem(sys.modules, "dwave.system", None)  # import fails
     with pytest.raises(HardwareError, match=r"qubocnn\[qpu\]"):
-        hw.qpu_sampler()
+        qpu.qpu_sampler()
 
 
 def test_beta_range_ignores_roundoff():
@@ -169,7 +169,7 @@ def test_embedded_sample_matches_exact_ground_state():
     bqm = dimod.BQM(Q, "BINARY")
     ground = dimod.ExactSolver().sample(bqm).first.energy
     strength = 2.0 * float(np.abs(Q).sum())  # far stronger than any torque on a chain
-    sampleset, fraction = hw.embedded_sample(bqm, P16, num_reads=10, seed=7, chain_strength=strength)
+    sampleset, fraction = qpu.embedded_sample(bqm, P16, num_reads=10, seed=7, chain_strength=strength)
     assert set(sampleset.variables) == set(bqm.variables) and len(sampleset) == 10
     assert sampleset.first.energy == pytest.approx(ground)
     samples = dimod.as_samples(sampleset)
@@ -184,4 +184,4 @@ def test_embedded_sample_rejects_too_large():
     pytest.importorskip("dwave.embedding")
     bqm = dimod.BQM(np.triu(np.ones((200, 200))), "BINARY")
     with pytest.raises(HardwareError, match="does not embed"):
-        hw.embedded_sample(bqm, P16)
+        qpu.embedded_sample(bqm, P16)

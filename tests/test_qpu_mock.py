@@ -8,7 +8,7 @@ import socket
 import numpy as np
 import pytest
 
-from qubocnn import hardware as hw
+from qubocnn import embedding, qpu
 from qubocnn.blocks import sampler_solve_fn, solve_in_blocks
 from qubocnn.qubo import to_bqm
 
@@ -16,7 +16,7 @@ testing = pytest.importorskip("dwave.system.testing")
 
 
 def advantage_mock(**config):
-    """A mock of the perfect-yield Advantage graph (Pegasus P16) that hardware.SYSTEMS describes."""
+    """A mock of the perfect-yield Advantage graph (Pegasus P16) that embedding.SYSTEMS describes."""
     return testing.MockDWaveSampler(topology_type="pegasus", topology_shape=[16], parameter_warnings=False)
 
 
@@ -40,15 +40,15 @@ def offline(monkeypatch, tmp_path):
 @pytest.fixture(scope="module")
 def mock_qpu():
     """Made once, as a training run makes its sampler once."""
-    return hw.qpu_sampler(qpu_factory=advantage_mock)
+    return qpu.qpu_sampler(qpu_factory=advantage_mock)
 
 
 @pytest.mark.parametrize("bits", [2, 3, 5])
 def test_clique_path_runs_end_to_end_on_a_mock_advantage(offline, mock_qpu, bits):
-    problem = hw.representative_qubo(16, bits)  # the clique preset's d = 16 on digits-like data
+    problem = embedding.representative_qubo(16, bits)  # the clique preset's d = 16 on digits-like data
     bqm = to_bqm(problem)
-    sampleset = mock_qpu.sample(bqm, **hw.QPU_DEFAULTS)
-    log = hw.QpuCallLog()
+    sampleset = mock_qpu.sample(bqm, **qpu.QPU_DEFAULTS)
+    log = qpu.QpuCallLog()
     record = log.add(sampleset)
 
     # answers over the logical variables, with the logical QUBO's energy = the class surrogate
@@ -64,15 +64,15 @@ def test_clique_path_runs_end_to_end_on_a_mock_advantage(offline, mock_qpu, bits
 
 
 def test_mock_advantage_has_the_clique_size_the_embedding_code_measures(mock_qpu):
-    """DWaveCliqueSampler's own largest clique on the mock equals hardware.max_clique_size, so
+    """DWaveCliqueSampler's own largest clique on the mock equals embedding.max_clique_size, so
     blocks sized by the latter embed on the former."""
-    assert mock_qpu.largest_clique_size == hw.max_clique_size(hw.DEFAULT_SYSTEM)
+    assert mock_qpu.largest_clique_size == embedding.max_clique_size(embedding.DEFAULT_SYSTEM)
 
 
 def test_blocks_run_through_the_mock_qpu_and_never_raise_the_surrogate(offline, mock_qpu):
-    problem = hw.representative_qubo(16, 5)  # 85 variables, in blocks of at most 40
-    log = hw.QpuCallLog()
-    solution = solve_in_blocks(problem, sampler_solve_fn(mock_qpu, call_log=log, **hw.QPU_DEFAULTS), block_size=40)
+    problem = embedding.representative_qubo(16, 5)  # 85 variables, in blocks of at most 40
+    log = qpu.QpuCallLog()
+    solution = solve_in_blocks(problem, sampler_solve_fn(mock_qpu, call_log=log, **qpu.QPU_DEFAULTS), block_size=40)
     assert solution.calls == log.calls == 3  # 17 parameters of 5 bits, 8 per block
     assert len(set(log.summary()["problem_ids"])) == 3
     assert np.all(np.diff(solution.history) <= 0)
@@ -83,11 +83,11 @@ def test_default_route_builds_the_clique_sampler_around_dwave_sampler(offline, m
     DWaveSampler is replaced here the way dwave-system's own tests do."""
     from dwave.system.samplers import clique
 
-    with pytest.raises(hw.HardwareError, match="DWAVE_API_TOKEN"):
-        hw.qpu_sampler()
+    with pytest.raises(qpu.HardwareError, match="DWAVE_API_TOKEN"):
+        qpu.qpu_sampler()
     monkeypatch.setenv("DWAVE_API_TOKEN", "DEV-not-a-real-token")
     monkeypatch.setattr(clique, "DWaveSampler", advantage_mock)
-    sampler = hw.qpu_sampler()
+    sampler = qpu.qpu_sampler()
     assert isinstance(sampler, clique.DWaveCliqueSampler)
-    sampleset = sampler.sample(to_bqm(hw.representative_qubo(16, 2)), **hw.QPU_DEFAULTS)
-    assert hw.QpuCallLog().add(sampleset)["problem_id"]
+    sampleset = sampler.sample(to_bqm(embedding.representative_qubo(16, 2)), **qpu.QPU_DEFAULTS)
+    assert qpu.QpuCallLog().add(sampleset)["problem_id"]

@@ -129,9 +129,14 @@ def test_targets_cover_every_dataset_and_the_smoke_study(tmp_path):
     rounding = len(config["datasets"]) * bits * 2 * len(config["seeds"])
     always = (len(config["bits"]) + len(config["datasets"]) * small_bits) * len(config["seeds"])
     assert len(full["qubo_variant"]) == rounding + always
+    study = config["hardware_study"]
+    assert len(full["qubo_hardware"]) == (len(study["datasets"]) * len(study["presets"]) * len(study["seeds"])
+                                          * sum(len(bits) for bits in study["bits"].values()))
+    assert all("/qpu-model/" in out[0] for _, out in full["qubo_hardware"])
     assert {"tables_run", "figures_run", "notebook_run", "collect_run", "feasibility", "reproduce"} <= set(full)
     smoke = dry_run_jobs(snakemake("-n", "--forceall", "smoke").stdout)
     assert len(smoke["qubo"]) == 4 and {"tables_smoke", "figures_smoke", "notebook_smoke"} <= set(smoke)
+    assert len(smoke["qubo_hardware"]) == 2
     assert all(out[0].startswith("results/smoke/") for _, out in smoke["figures_smoke"] + smoke["qubo"])
     # missing_data: skip leaves out the data sets without files (here: all but digits)
     env = dict(os.environ, QUBOCNN_DATA=str(tmp_path))
@@ -161,6 +166,12 @@ def results_dir(tmp_path_factory):
                 assert main(["train", "--features", str(features), "--bits", str(bits), "--mode", mode, "--solver",
                              "sa", "--reads", "2", "--sweeps", "50", "--iterations", "2", "--seed", "0", *options,
                              "--out", str(runs / f"{variant}qubo-{mode}-K{bits}-seed0.json"), *quiet]) == 0
+    # the hardware study: under the QPU noise model in clique-sized blocks, at a main run's K and at another
+    for mode, bits in (("box", max(BITS)), ("trust", 3)):
+        assert main(["train", "--features", str(features), "--bits", str(bits), "--mode", mode, "--solver", "sa",
+                     "--reads", "2", "--sweeps", "50", "--iterations", "2", "--seed", "0", "--qpu-noise",
+                     "--block-size", "clique", "--out", str(runs / f"qpu-model/qubo-{mode}-K{bits}-seed0.json"),
+                     *quiet]) == 0
     assert main(["train", "--features", str(features), "--mode", "continuous", "--iterations", "2",
                  "--out", str(runs / "continuous-seed0.json"), *quiet]) == 0
     for method in BASELINES:
@@ -229,7 +240,22 @@ def test_report_tables(results_dir, tmp_path):
     assert "_" not in latex.split("\\toprule")[1].replace(r"\_", "")
 
     assert main(["report", "collect", "--results", str(results_dir), "--out", str(tmp_path / "runs.csv")]) == 0
-    assert len(read_csv(tmp_path / "runs.csv")) == 5 * len(BITS) + 1 + len(BASELINES)
+    assert len(read_csv(tmp_path / "runs.csv")) == 5 * len(BITS) + 2 + 1 + len(BASELINES)
+
+    hardware_study = read_csv(tmp_path / "tables" / "hardware_study.csv")
+    assert [(r["bits"], r["mode"]) for r in hardware_study] == [("3", "trust"), (str(max(BITS)), "box")]
+    for row in hardware_study:
+        blocks = int(row["num_blocks"])
+        assert int(row["variables_per_call"]) * blocks >= (int(main_rows[0]["num_features"]) + 1) * int(row["bits"])
+        refinements = 6 if row["mode"] == "trust" else 0  # one QPU call per block of every class QUBO
+        assert float(row["qpu_calls"]) == 10 * 2 * (1 + refinements) * blocks and float(row["qpu_access_time_s"]) > 0
+        assert float(row["logreg_test_accuracy_mean"]) == float(main_rows[0]["logreg_mean"])
+    # the noiseless reference is the main run of the same K and mode; K = 3 has none
+    assert hardware_study[0]["noiseless_test_accuracy_mean"] == ""
+    assert float(hardware_study[1]["noiseless_test_accuracy_mean"]) == float(main_rows[0]["qubo_box_mean"])
+    precision = read_csv(tmp_path / "tables" / "qpu_precision.csv")
+    assert [(r["bits"], r["mode"]) for r in precision] == [(r["bits"], r["mode"]) for r in hardware_study]
+    assert all(0 <= float(r["J_below_sigma"]) <= 1 and float(r["J_bits"]) > 0 for r in precision)
 
     baselines = read_csv(tmp_path / "tables" / "baselines.csv")
     assert float(baselines[0]["sgd_learning_rates"]) in (0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0)
@@ -275,7 +301,7 @@ def test_notebook_executes(results_dir, tmp_path):
     assert not [o for o in outputs if o.output_type == "error"]
     images = [o for o in outputs if "image/png" in o.get("data", {})]
     assert len(images) == len(report.FIGURES)
-    assert "14 runs" in "".join(o.get("text", "") for o in outputs if o.output_type == "stream")
+    assert "16 runs" in "".join(o.get("text", "") for o in outputs if o.output_type == "stream")
 
 
 def committed_files() -> set[str]:

@@ -2,7 +2,7 @@
 small dense problems.
 
 A class QUBO has (d+1)K variables and is dense, so on a D-Wave QPU it must embed as a clique,
-whose size the hardware caps (`hardware.max_clique_size`). Block-coordinate majorise-minimise
+whose size the hardware caps (`embedding.max_clique_size`). Block-coordinate majorise-minimise
 splits the d+1 parameters into blocks B whose QUBOs have at most that many variables and
 minimises the class surrogate U(e) = g^T e + 1/2 e^T H e block by block: with the other
 parameters fixed at the current step e, U restricted to B is again a class surrogate,
@@ -82,7 +82,7 @@ def _bit_indices(block: np.ndarray, bits: int) -> np.ndarray:
 
 def check_block_size(block_size: int, bits: int, system: str) -> int:
     """Refuse, before any work, a block that cannot embed on `system` or cannot hold a parameter."""
-    from .hardware import max_clique_size
+    from .embedding import max_clique_size
 
     clique = max_clique_size(system)
     if not bits <= int(block_size) <= clique:
@@ -97,11 +97,11 @@ def solve_in_blocks(problem: ClassQubo, solve_fn: SolveFn, block_size: int | Non
     """Minimise the class surrogate by block-coordinate MM over clique-sized blocks.
 
     block_size is the largest number of variables of one block QUBO (default: the largest clique
-    of `system`, default hardware.DEFAULT_SYSTEM); the blocks are `parameter_blocks`. Starts from
+    of `system`, default embedding.DEFAULT_SYSTEM); the blocks are `parameter_blocks`. Starts from
     `initial_bits` (default: the grid point nearest to the anchor) and calls solve_fn once per
     block and sweep with a seed drawn from `seed`; keeps a block's answer only if U does not rise.
     """
-    from .hardware import DEFAULT_SYSTEM, max_clique_size
+    from .embedding import DEFAULT_SYSTEM, max_clique_size
 
     system = DEFAULT_SYSTEM if system is None else system
     bits = problem.bits
@@ -136,7 +136,7 @@ def solve_in_blocks(problem: ClassQubo, solve_fn: SolveFn, block_size: int | Non
 def sampler_solve_fn(sampler: dimod.Sampler, call_log=None, **sample_parameters) -> SolveFn:
     """A solve_fn from a dimod sampler: sample the block's dense QUBO (seeded when the sampler
     takes a seed) and return its lowest-energy sample; every sample set goes to
-    `call_log.add` (a hardware.QpuCallLog) when one is given. The initial bits are not used:
+    `call_log.add` (a qpu.QpuCallLog) when one is given. The initial bits are not used:
     dimod samplers take initial states in different forms, if at all."""
 
     def solve(sub: ClassQubo, seed: int, initial_bits: np.ndarray) -> tuple[np.ndarray, float]:

@@ -29,7 +29,8 @@ DEFAULTS = {
     "train": dict(SOURCE_DEFAULTS, **{f.name: getattr(TrainConfig(), f.name) for f in fields(TrainConfig)
                                       if f.name != "solver"},
                   solver=SolverConfig().name, reads=SolverConfig().num_reads, sweeps=SolverConfig().num_sweeps,
-                  solver_options={}, solver_option=None, out=None),
+                  solver_options={}, solver_option=None, qpu_noise=False, sigma_h=SolverConfig().sigma_h,
+                  sigma_j=SolverConfig().sigma_J, block_size=None, out=None),
     # None: the defaults of baselines.fit_baseline (learning rates tuned on a validation split)
     "baseline": dict(SOURCE_DEFAULTS, method="sgd", epochs=None, lr=None, momentum=None, batch_size=None,
                      validation_fraction=None, out=None),
@@ -88,6 +89,15 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--solver-option", action="append", metavar="KEY=VALUE",
                        help="extra sampler argument, e.g. annealing_time=20 or chain_strength=2 (repeatable)")
     train.add_argument("--sweeps", type=int, help="sweeps per read (default 200)")
+    train.add_argument("--qpu-noise", action="store_true",
+                       help="sample under the QPU control-error model: the QPU's h/J range scaling plus Gaussian "
+                            "errors (qpu_noise.ControlErrorComposite; solvers sa, neal, tabu, steepest, exact)")
+    train.add_argument("--sigma-h", type=float, help="--qpu-noise: sigma of the errors on h, in the QPU's units "
+                                                     f"(default {SolverConfig().sigma_h})")
+    train.add_argument("--sigma-j", type=float, help="--qpu-noise: sigma of the errors on J, in the QPU's units "
+                                                     f"(default {SolverConfig().sigma_J})")
+    train.add_argument("--block-size", help="solve each class QUBO in blocks of at most N variables (an integer, or "
+                                            "'clique': the largest clique that embeds on an Advantage)")
     train.add_argument("--iterations", type=int, help="majorise-minimise iterations (default 30)")
     train.add_argument("--jobs", type=int, help="threads solving the per-class QUBOs (default 1)")
     train.add_argument("--box-half-range", type=float, help="box mode: weights in [-R, R) (default 2)")
@@ -210,9 +220,11 @@ def train_config(options: dict) -> TrainConfig:
         if not sep:
             raise ValueError(f"--solver-option takes KEY=VALUE, got {item!r}")
         solver_options[key] = yaml.safe_load(value)
-    solver = SolverConfig(options["solver"], options["reads"], options["sweeps"], solver_options)
+    solver = SolverConfig(options["solver"], options["reads"], options["sweeps"], solver_options,
+                          qpu_noise=options["qpu_noise"], sigma_h=options["sigma_h"], sigma_J=options["sigma_j"],
+                          block_size=block_size_option(options["block_size"]))
     if solver.name == "qpu":
-        from .hardware import require_credentials
+        from .qpu import require_credentials
         require_credentials()
     config = TrainConfig(bits=options["bits"], mode=options["mode"], iterations=options["iterations"],
                          lam=options["lam"], box_half_range=options["box_half_range"],
@@ -221,8 +233,10 @@ def train_config(options: dict) -> TrainConfig:
                          refinements=options["refinements"], accelerate=options["accelerate"],
                          accept=options["accept"], tol=options["tol"], seed=options["seed"], jobs=options["jobs"],
                          solver=solver)
-    from .solvers import make_solver
-    make_solver(solver)  # refuses unknown solver options (and a missing QPU) before any work
+    if solver.block_size is not None:
+        from .blocks import check_block_size
+        from .embedding import DEFAULT_SYSTEM
+        check_block_size(solver.block_size, config.bits, DEFAULT_SYSTEM)
     return config
 
 
@@ -230,19 +244,28 @@ def run_train(options: dict) -> None:
     from .heads import Head, head_path
     from .qubo import problem_size
     from .results import make_result, write_result
+    from .solvers import make_solver
     from .train import train_qubo_head
 
     config = train_config(options)
+    solver = config.solver
+    # made once per run; refuses unknown solver options (and a missing QPU) before any work
+    run_solver = make_solver(solver)
     features = load_features(options)
+    targets_qpu = config.mode != "continuous" and (solver.name == "qpu" or solver.qpu_noise)
+    calls = qpu_call_shape(features.num_features, config.bits, solver.block_size) if targets_qpu else None
+    if targets_qpu:
+        log_qpu_estimate(solver, config, features.num_classes, calls)
     fit = train_qubo_head(features.x_train, features.y_train, features.x_test, features.y_test,
-                          features.num_classes, config, progress=options["progress"])
+                          features.num_classes, config, sampler=run_solver, progress=options["progress"])
     method = "continuous-mm" if config.mode == "continuous" else f"qubo-{config.mode}"
     result = make_result("qubo", method, features, fit, options, seed=config.seed, bits=config.bits,
                          mode=config.mode, solver=config.solver.name if config.mode != "continuous" else None,
                          accelerated=config.accelerated, refinements=config.num_refinements,
                          accept=config.accept, tol=config.tol, iterations_run=fit["iterations_run"],
                          qubo=problem_size(features.num_features, config.bits),
-                         head=Head.of_run(fit["W"], features).save(head_path(options["out"])).name)
+                         head=Head.of_run(fit["W"], features).save(head_path(options["out"])).name,
+                         **(qpu_records(solver, run_solver, calls) if targets_qpu else {}))
     write_result(result, options["out"])
     log.info("wrote %s: test accuracy %.4f, train loss %.4f", options["out"], fit["test_accuracy"], fit["train_loss"])
 
@@ -275,6 +298,70 @@ def run_predict(options: dict) -> None:
                   "source": options["features"] or options["dataset"], "test_accuracy": accuracy,
                   "predictions": predictions}, options["out"])
     log.info("wrote %s: test accuracy %.4f", options["out"], accuracy)
+
+
+def block_size_option(value) -> int | None:
+    """--block-size: None, a number of variables, or 'clique' (the largest clique on the default system)."""
+    if value is None:
+        return None
+    if str(value) == "clique":
+        from .embedding import DEFAULT_SYSTEM, max_clique_size
+        return max_clique_size(DEFAULT_SYSTEM)
+    try:
+        return int(value)
+    except ValueError:
+        raise ValueError(f"--block-size takes a number of variables or 'clique', got {value!r}") from None
+
+
+def qpu_call_shape(num_features: int, bits: int, block_size: int | None) -> dict:
+    """The QPU calls of one class QUBO: how many blocks, of how many variables at most. Refuses a
+    call that does not embed as a clique (before any training)."""
+    from .blocks import parameter_blocks
+    from .embedding import DEFAULT_SYSTEM, clique_embedding, max_clique_size
+    from .qubo import problem_size
+
+    variables = problem_size(num_features, bits)["variables"]
+    blocks = parameter_blocks(num_features + 1, bits, block_size or variables)
+    per_call = max(len(block) for block in blocks) * bits
+    if not clique_embedding(per_call, DEFAULT_SYSTEM)["embeddable"]:
+        raise ValueError(f"a class QUBO of {per_call} variables (d={num_features}, K={bits}) does not embed on "
+                         f"{DEFAULT_SYSTEM} (largest clique: {max_clique_size(DEFAULT_SYSTEM)}): "
+                         f"use --block-size clique or fewer bits")
+    return dict(num_blocks=len(blocks), variables_per_call=per_call)
+
+
+def log_qpu_estimate(solver: SolverConfig, config: TrainConfig, num_classes: int, calls: dict) -> None:
+    """Before the first call: the run's QPU calls and their QPU access time by D-Wave's timing model
+    (every iteration run, every block solved once)."""
+    from .qpu import QPU_DEFAULTS, qpu_budget, qpu_calls
+
+    count = qpu_calls(num_classes, config.iterations, config.num_refinements, calls["num_blocks"])
+    annealing_time = solver.options.get("annealing_time", QPU_DEFAULTS["annealing_time"])
+    budget = qpu_budget(count, calls["variables_per_call"], solver.num_reads, annealing_time)
+    log.info("QPU budget: %d calls of at most %d variables, %d reads each: about %.1f s of QPU access time "
+             "(D-Wave's timing model, %s)", count, calls["variables_per_call"], solver.num_reads,
+             budget["qpu_access_time_s"], budget["timing_model"])
+
+
+def qpu_records(solver: SolverConfig, run_solver, calls: dict) -> dict:
+    """What a QPU-targeted run records: the noise model, the blocks, the QPU budget of the calls it
+    made (D-Wave's timing model at the run's reads) and, on a QPU, what the QPU reported."""
+    from .qpu import QPU_DEFAULTS, qpu_budget
+    from .qpu_noise import DEFAULT_H_RANGE, DEFAULT_J_RANGE
+
+    records = {}
+    log = run_solver.call_log
+    if solver.qpu_noise:
+        records["qpu_noise"] = dict(model="ControlErrorComposite", sigma_h=solver.sigma_h, sigma_J=solver.sigma_J,
+                                    h_range=list(DEFAULT_H_RANGE), j_range=list(DEFAULT_J_RANGE),
+                                    precision=log.precision_summary())
+    if solver.block_size is not None:
+        records["blocks"] = dict(block_size=solver.block_size, **calls)
+    annealing_time = solver.options.get("annealing_time", QPU_DEFAULTS["annealing_time"])
+    records["qpu_budget"] = qpu_budget(log.calls, calls["variables_per_call"], solver.num_reads, annealing_time)
+    if solver.name == "qpu":
+        records["qpu_reported"] = log.summary()
+    return records
 
 
 def run_baseline(options: dict) -> None:
@@ -369,7 +456,7 @@ def _replayed_qubo(options: dict):
 
 def run_hardware(options: dict) -> None:
     from .features import feature_dimension
-    from .hardware import feasibility_table
+    from .embedding import feasibility_table
     from .results import write_result
 
     image_shapes = {"8 px (digits)": (1, 8, 8), "28 px (MNIST-like)": (1, 28, 28), "32 px RGB (CIFAR-10)": (3, 32, 32)}
@@ -438,7 +525,7 @@ DEFAULTS["download"], COMMANDS["download"] = download.DEFAULTS, download.run
 
 def main(argv=None) -> int:
     from .data import DataError
-    from .hardware import HardwareError
+    from .qpu import HardwareError
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s", datefmt="%H:%M:%S")
     try:

@@ -40,6 +40,8 @@ from __future__ import annotations
 import dimod
 import numpy as np
 
+from .schedules import COEFFICIENT_REL_TOL, bqm_beta_range
+
 # Advantage systems' h_range and j_range solver properties; the error magnitudes of D-Wave's ICE
 # page (see the module docstring). All four are constructor parameters.
 DEFAULT_H_RANGE = (-4.0, 4.0)
@@ -50,7 +52,7 @@ SIGNIFICANT_REL_TOL = 1e-9
 """Coefficients smaller than this fraction of the largest of their kind are round-off (the bias
 row of H holds means of standardised features, ~1e-17), not part of the problem's dynamic range."""
 
-__all__ = ["ControlErrorComposite", "hardware_scale", "precision_report"]
+__all__ = ["ControlErrorComposite", "check_sigma", "hardware_scale", "precision_report"]
 
 
 def _check_range(name: str, value) -> tuple[float, float]:
@@ -63,7 +65,7 @@ def _check_range(name: str, value) -> tuple[float, float]:
     return low, high
 
 
-def _check_sigma(name: str, value) -> float:
+def check_sigma(name: str, value) -> float:
     value = float(value)
     if not value >= 0.0:  # also refuses NaN
         raise ValueError(f"{name} must be >= 0 (a standard deviation in the QPU's units), got {value}: "
@@ -80,12 +82,25 @@ def _check_step(name: str, value) -> float | None:
     return value
 
 
+def _range_scale(h: np.ndarray, J: np.ndarray, h_range, j_range) -> float:
+    """`BinaryQuadraticModel.normalize`'s factor, from coefficient arrays (normalize loops in
+    Python): the tightest of the four range boundaries; 1.0 without biases."""
+    bounds = [0.0]
+    if h.size:
+        bounds += [h.min() / h_range[0], h.max() / h_range[1]]
+    if J.size:
+        bounds += [J.min() / j_range[0], J.max() / j_range[1]]
+    inverse_scale = max(bounds)
+    return float(1.0 / inverse_scale) if inverse_scale > 0 else 1.0
+
+
 def hardware_scale(bqm: dimod.BinaryQuadraticModel, h_range=DEFAULT_H_RANGE, j_range=DEFAULT_J_RANGE) -> float:
     """The positive factor that puts the Ising form of `bqm` into h_range and j_range with at
     least one coefficient on a range boundary (`BinaryQuadraticModel.normalize`'s factor;
     1.0 for a BQM without biases)."""
-    ising = bqm.change_vartype(dimod.SPIN, inplace=False)
-    return float(ising.normalize(_check_range("h_range", h_range), _check_range("j_range", j_range)))
+    h, (_, _, J), _ = bqm.change_vartype(dimod.SPIN, inplace=False).to_numpy_vectors()
+    return _range_scale(np.asarray(h, float), np.asarray(J, float), _check_range("h_range", h_range),
+                        _check_range("j_range", j_range))
 
 
 class ControlErrorComposite(dimod.ComposedSampler):
@@ -99,17 +114,19 @@ class ControlErrorComposite(dimod.ComposedSampler):
         h_step, j_step: quantisation steps of h and J in the scaled units; None for none.
 
     Sample parameters: `seed` (None, an int or a numpy Generator) draws the errors, and the child's
-    own seed when the child takes one; every other parameter goes to the child. The returned
+    own seed when the child takes one; every other parameter goes to the child. A child that takes
+    a `beta_range` and was given none gets one sized on the perturbed problem (without errors, it
+    gets the caller's problem and parameters as they are). The returned
     sample set's info holds `scale` (the factor applied to the Ising problem), the sigmas, steps
-    and ranges, and `child_seed`.
+    and ranges, `child_seed`, and `precision`: the `precision_report` of the problem as requested.
     """
 
     def __init__(self, child: dimod.Sampler, sigma_h: float = DEFAULT_SIGMA_H, sigma_J: float = DEFAULT_SIGMA_J,
                  h_range=DEFAULT_H_RANGE, j_range=DEFAULT_J_RANGE, h_step: float | None = None,
                  j_step: float | None = None):
         self._children = [child]
-        self.sigma_h = _check_sigma("sigma_h", sigma_h)
-        self.sigma_J = _check_sigma("sigma_J", sigma_J)
+        self.sigma_h = check_sigma("sigma_h", sigma_h)
+        self.sigma_J = check_sigma("sigma_J", sigma_J)
         self.h_range = _check_range("h_range", h_range)
         self.j_range = _check_range("j_range", j_range)
         self.h_step = _check_step("h_step", h_step)
@@ -140,6 +157,16 @@ class ControlErrorComposite(dimod.ComposedSampler):
             error += rng.normal(0.0, sigma, size=scaled.shape)
         return error
 
+    def _beta_range(self, perturbed: dimod.BinaryQuadraticModel, h: np.ndarray, J: np.ndarray) -> tuple[float, float]:
+        """The child's geometric schedule, sized on the problem it actually samples (a schedule
+        from the noiseless problem would be sized by coefficients the errors have replaced): its
+        cold end ignores coefficients below the errors' sigma in the scaled units, which the QPU
+        cannot resolve."""
+        sigmas = [sigma for sigma in (self.sigma_h, self.sigma_J) if sigma > 0.0]
+        largest = max(np.abs(h).max(initial=0.0), np.abs(J).max(initial=0.0))
+        resolution = min(sigmas) / largest if sigmas and largest > 0.0 else 0.0
+        return bqm_beta_range(perturbed, max(COEFFICIENT_REL_TOL, resolution))
+
     @dimod.decorators.nonblocking_sample_method
     def sample(self, bqm: dimod.BinaryQuadraticModel, seed=None, **parameters):
         rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
@@ -150,29 +177,33 @@ class ControlErrorComposite(dimod.ComposedSampler):
             parameters["seed"] = child_seed
 
         ising = bqm.change_vartype(dimod.SPIN, inplace=False)
-        scale = float(ising.normalize(self.h_range, self.j_range))
-        h, (rows, cols, J), _, labels = ising.to_numpy_vectors(return_labels=True)
+        h, (rows, cols, J), offset, labels = ising.to_numpy_vectors(return_labels=True)
+        scale = _range_scale(h, J, self.h_range, self.j_range)
+        h, J = h * scale, J * scale
         dh = self._errors(h, self.h_step, self.sigma_h, rng)
         dJ = self._errors(J, self.j_step, self.sigma_J, rng)
 
         perturbed = bqm
         if np.any(dh) or np.any(dJ):
-            # The errors, back in the caller's units, are added to the caller's BQM: with no
-            # error the child gets that BQM itself, not a rescaled round trip of it.
-            delta = dimod.BinaryQuadraticModel.from_numpy_vectors(dh / scale, (rows, cols, dJ / scale), 0.0,
-                                                                  dimod.SPIN, variable_order=labels)
-            perturbed = bqm.copy()
-            perturbed.update(delta.change_vartype(bqm.vartype, inplace=False))
-
+            # The perturbed problem, back in the caller's units and vartype: with no error the
+            # child gets the caller's BQM itself, not a rescaled round trip of it.
+            perturbed = dimod.BinaryQuadraticModel.from_numpy_vectors(
+                (h + dh) / scale, (rows, cols, (J + dJ) / scale), offset, dimod.SPIN,
+                variable_order=labels).change_vartype(bqm.vartype, inplace=False)
+            if "beta_range" in self.child.parameters and "beta_range" not in parameters:
+                parameters["beta_range"] = self._beta_range(perturbed, h + dh, J + dJ)
         response = self.child.sample(perturbed, **parameters)
         yield response  # dimod's non-blocking protocol: done() is the child's
 
         vectors = {name: response.record[name] for name in response.record.dtype.names
                    if name not in ("sample", "energy", "num_occurrences")}
+        ones_h, ones_J = np.ones(h.shape, dtype=np.int64), np.ones(J.shape, dtype=np.int64)
+        precision = _precision(h, ones_h, J, ones_J, self.h_range, self.j_range, self.sigma_h, self.sigma_J,
+                               SIGNIFICANT_REL_TOL)
         yield dimod.SampleSet.from_samples_bqm(
             (response.record.sample, response.variables), bqm,
             num_occurrences=response.record.num_occurrences,
-            info=dict(response.info, scale=scale, child_seed=child_seed, **self._model()),
+            info=dict(response.info, scale=scale, child_seed=child_seed, precision=precision, **self._model()),
             **vectors)
 
 
@@ -183,17 +214,10 @@ class ControlErrorComposite(dimod.ComposedSampler):
 def _precision(h_values, h_counts, J_values, J_counts, h_range, j_range, sigma_h, sigma_J, rel_tol) -> dict:
     """The report from the Ising coefficients, each value standing for `counts` coefficients."""
     h_range, j_range = _check_range("h_range", h_range), _check_range("j_range", j_range)
-    sigma_h, sigma_J = _check_sigma("sigma_h", sigma_h), _check_sigma("sigma_J", sigma_J)
+    sigma_h, sigma_J = check_sigma("sigma_h", sigma_h), check_sigma("sigma_J", sigma_J)
     h_values, J_values = h_values[h_counts > 0], J_values[J_counts > 0]
     h_counts, J_counts = h_counts[h_counts > 0], J_counts[J_counts > 0]
-    # normalize()'s factor, computed from arrays: the tightest of the four range boundaries
-    bounds = [0.0]
-    if h_values.size:
-        bounds += [h_values.min() / h_range[0], h_values.max() / h_range[1]]
-    if J_values.size:
-        bounds += [J_values.min() / j_range[0], J_values.max() / j_range[1]]
-    inverse_scale = max(bounds)
-    scale = 1.0 / inverse_scale if inverse_scale > 0 else 1.0
+    scale = _range_scale(h_values, J_values, h_range, j_range)
 
     def bits_and_fraction(values, counts, sigma):
         if not values.size:

@@ -21,6 +21,7 @@ import numpy as np
 from .surrogate import class_surrogate
 
 MAX_BITS = 32
+DEFAULT_BOX_HALF_RANGE = 2.0  # box mode's grid holds weights in [-R, R)
 
 
 def check_bits(bits: int) -> int:

@@ -7,6 +7,11 @@ problems only), `qpu` (a D-Wave QPU through a clique embedding; needs credential
 (classical, no annealing: the continuous minimiser of the class surrogate rounded to the grid, then
 polished by steepest single-bit descent).
 
+Two wrappers model what a QPU changes: `qpu_noise` puts a dimod solver's sampler inside
+qpu_noise.ControlErrorComposite (the QPU's range scaling and control errors), and `block_size`
+solves each class QUBO in clique-sized blocks (`BlockSolver`, qubocnn.blocks), as a QPU must once
+(d+1)K exceeds its largest clique.
+
 `make_solver` turns a `SolverConfig` or a dimod sampler (with its sample keyword arguments) into a
 `Solver` once per run; `Solver.solve(problem, seed, initial_bits)` returns an `Answer` whose energy is
 recomputed in weight space, so every solver's answer is measured the same way.
@@ -21,10 +26,14 @@ import dimod
 import numpy as np
 import scipy.linalg
 
+from .blocks import solve_in_blocks
+from .qpu_noise import DEFAULT_SIGMA_H, DEFAULT_SIGMA_J, ControlErrorComposite, check_sigma
 from .qubo import ClassQubo, to_bqm
 from .schedules import beta_range
 
 SOLVERS = ("wsa", "sa", "neal", "tabu", "steepest", "exact", "qpu", "round")
+# The solvers that sample a dimod BQM with a classical sampler: the ones the noise model can wrap.
+NOISE_MODEL_SOLVERS = ("sa", "neal", "tabu", "steepest", "exact")
 EXACT_MAX_VARIABLES = 24
 # Keyword arguments each named solver sets itself; the rest of the sampler's parameters are options.
 _SET_BY_SOLVER = {"num_reads", "num_sweeps", "seed", "initial_states", "initial_states_generator",
@@ -37,11 +46,24 @@ class SolverConfig:
     num_reads: int = 4
     num_sweeps: int = 200
     options: dict = field(default_factory=dict)
+    # the QPU's control errors (qpu_noise.ControlErrorComposite), sigmas in the QPU's h and J units
+    qpu_noise: bool = False
+    sigma_h: float = DEFAULT_SIGMA_H
+    sigma_J: float = DEFAULT_SIGMA_J
+    # the most variables of one block QUBO (BlockSolver); None: each class QUBO in one piece
+    block_size: int | None = None
 
     def __post_init__(self):
         check_solver_name(self.name)
         if self.num_reads < 1 or self.num_sweeps < 1:
             raise ValueError(f"num_reads and num_sweeps must be >= 1, got {self.num_reads}, {self.num_sweeps}")
+        check_sigma("sigma_h", self.sigma_h)
+        check_sigma("sigma_J", self.sigma_J)
+        if self.qpu_noise and self.name not in NOISE_MODEL_SOLVERS:
+            raise ValueError(f"the QPU noise model wraps a classical dimod sampler ({', '.join(NOISE_MODEL_SOLVERS)}), "
+                             f"not solver {self.name}")
+        if self.block_size is not None and int(self.block_size) < 1:
+            raise ValueError(f"block_size must be >= 1 variables, got {self.block_size}")
 
 
 @dataclass(frozen=True)
@@ -81,9 +103,11 @@ def _check_options(options: dict, valid, solver: str) -> None:
 
 class Solver:
     """solve(problem, seed, initial_bits=None) -> Answer. `initial_bits` starts every read from that
-    state where the solver supports it (as reverse annealing would on hardware)."""
+    state where the solver supports it (as reverse annealing would on hardware). `call_log`, where
+    not None, is the qpu.QpuCallLog of every sampler call (solvers that stand for a QPU keep one)."""
 
     name = "solver"
+    call_log = None
 
     def solve(self, problem: ClassQubo, seed: int, initial_bits: np.ndarray | None = None) -> Answer:
         raise NotImplementedError
@@ -92,14 +116,18 @@ class Solver:
 class DimodSolver(Solver):
     """Any dimod sampler on the dense BQM. It gets `sample_kwargs` as given, plus what it accepts and
     was not given: the run's seed, the start state, and the vectorised geometric beta range of the
-    problem (dwave-samplers' own default range is computed in pure Python and costs seconds)."""
+    problem (dwave-samplers' own default range is computed in pure Python and costs seconds). The
+    control-error composite gets no beta range: its child samples a perturbed problem, whose
+    schedule the composite sizes itself. Every sample set goes to `call_log.add` when a call log
+    is given."""
 
     def __init__(self, sampler: dimod.Sampler, sample_kwargs: dict | None = None, name: str | None = None,
-                 max_variables: int | None = None):
+                 max_variables: int | None = None, call_log=None):
         self.sampler = sampler
         self.sample_kwargs = dict(sample_kwargs or {})
         self.name = name or type(sampler).__name__
         self.max_variables = max_variables
+        self.call_log = call_log
         _check_options(self.sample_kwargs, sampler.parameters, self.name)
 
     def solve(self, problem, seed, initial_bits=None):
@@ -111,13 +139,17 @@ class DimodSolver(Solver):
         kwargs = dict(self.sample_kwargs)
         if "seed" in parameters:
             kwargs.setdefault("seed", int(seed) % 2**31)  # dwave-samplers accepts 0 <= seed < 2^31
-        if "beta_range" in parameters and "beta_range" not in kwargs:
+        if ("beta_range" in parameters and "beta_range" not in kwargs
+                and not isinstance(self.sampler, ControlErrorComposite)):
             kwargs["beta_range"] = beta_range(problem)
         if initial_bits is not None and "initial_states" in parameters:
             kwargs["initial_states"] = np.tile(initial_bits, (kwargs.get("num_reads", 1), 1))
             if "initial_states_generator" in parameters:
                 kwargs["initial_states_generator"] = "none"
-        return answer_from_samples(problem, self.sampler.sample(to_bqm(problem), **kwargs), started)
+        sampleset = self.sampler.sample(to_bqm(problem), **kwargs)
+        if self.call_log is not None:
+            self.call_log.add(sampleset)
+        return answer_from_samples(problem, sampleset, started)
 
 
 def answer_from_samples(problem: ClassQubo, samples, started: float) -> Answer:
@@ -167,6 +199,51 @@ class WeightSpaceSolver(Solver):
         return _answer(problem, sampleset.record.sample, started)
 
 
+class BlockSolver(Solver):
+    """Any solver, given each class QUBO in blocks of at most `block_size` variables (default: the
+    largest clique that embeds on `system`), by block-coordinate majorise-minimise
+    (blocks.solve_in_blocks): one call of the wrapped solver per block, a block's answer kept only
+    if it does not raise the class surrogate. The answer's info counts the blocks and keeps the
+    wrapped solver's info of every block call (a QPU's timing and problem ids)."""
+
+    def __init__(self, inner: Solver, block_size: int | None = None, system: str | None = None):
+        from .embedding import DEFAULT_SYSTEM, max_clique_size
+
+        self.system = DEFAULT_SYSTEM if system is None else system
+        clique = max_clique_size(self.system)
+        self.block_size = clique if block_size is None else int(block_size)
+        if not 1 <= self.block_size <= clique:
+            raise ValueError(f"block size {self.block_size} does not embed on {self.system}: "
+                             f"its largest clique has {clique} variables")
+        self.inner = inner
+        self.name = f"{inner.name}, blocks of {self.block_size}"
+
+    @property
+    def call_log(self):
+        return self.inner.call_log
+
+    def solve(self, problem, seed, initial_bits=None):
+        started = time.perf_counter()
+        block_infos, samples = [], 0
+
+        def solve_block(sub: ClassQubo, block_seed: int, block_bits: np.ndarray):
+            nonlocal samples
+            # the block's current bits start the reads only when the caller asked for a warm start
+            answer = self.inner.solve(sub, block_seed, None if initial_bits is None else block_bits)
+            samples += answer.num_samples
+            if answer.info:
+                block_infos.append(answer.info)
+            return sub.encoding.encode(answer.weights), answer.energy
+
+        solution = solve_in_blocks(problem, solve_block, self.block_size, initial_bits=initial_bits, seed=seed,
+                                   system=self.system)
+        info = dict(blocks=solution.calls, accepted_blocks=solution.accepted)
+        if block_infos:
+            info["block_info"] = block_infos
+        return Answer(problem.encoding.decode(solution.bits), solution.energy, time.perf_counter() - started,
+                      samples, bool(problem.encoding.on_edge(solution.bits).any()), info)
+
+
 def steepest_bit_descent(problem: ClassQubo, integers: np.ndarray, max_flips: int | None = None) -> np.ndarray:
     """Greedy single-bit descent on the QUBO, in weight space: flip the bit whose flip lowers the
     energy most, until no flip does (dwave-samplers' SteepestDescentSolver's rule, without building
@@ -211,9 +288,9 @@ class RoundingSolver(Solver):
 
 
 def make_solver(solver: SolverConfig | dimod.Sampler | Solver, sample_kwargs: dict | None = None) -> Solver:
-    """The solver of a run, made once. `solver`: a SolverConfig (by name), a dimod sampler (given
-    `sample_kwargs`, e.g. num_reads=10, annealing_time=20), or a ready Solver. Unknown options are
-    refused here, before any work."""
+    """The solver of a run, made once. `solver`: a SolverConfig (by name, with its noise model and
+    block size), a dimod sampler (given `sample_kwargs`, e.g. num_reads=10, annealing_time=20), or a
+    ready Solver. Unknown options and blocks that do not embed are refused here, before any work."""
     if isinstance(solver, Solver):
         return solver
     if not isinstance(solver, SolverConfig):
@@ -223,6 +300,11 @@ def make_solver(solver: SolverConfig | dimod.Sampler | Solver, sample_kwargs: di
         return DimodSolver(solver, sample_kwargs)
     if sample_kwargs:
         raise ValueError("sample_kwargs go with a dimod sampler object; for a named solver use SolverConfig.options")
+    named = _named_solver(solver)
+    return named if solver.block_size is None else BlockSolver(named, solver.block_size)
+
+
+def _named_solver(solver: SolverConfig) -> Solver:
     name, options = solver.name, dict(solver.options)
     if name == "wsa":
         return WeightSpaceSolver(solver.num_reads, solver.num_sweeps, options)
@@ -232,19 +314,26 @@ def make_solver(solver: SolverConfig | dimod.Sampler | Solver, sample_kwargs: di
     if name in ("sa", "neal"):
         from dwave.samplers import SimulatedAnnealingSampler
         defaults = dict(num_reads=solver.num_reads, num_sweeps=solver.num_sweeps, beta_schedule_type="geometric")
-        return _named(SimulatedAnnealingSampler(), defaults, options, name)
+        return _named(SimulatedAnnealingSampler(), defaults, solver)
     if name == "tabu":
         from dwave.samplers import TabuSampler
-        return _named(TabuSampler(), dict(num_reads=solver.num_reads, timeout=100), options, name)
+        return _named(TabuSampler(), dict(num_reads=solver.num_reads, timeout=100), solver)
     if name == "steepest":
         from dwave.samplers import SteepestDescentSolver
-        return _named(SteepestDescentSolver(), dict(num_reads=solver.num_reads), options, name)
+        return _named(SteepestDescentSolver(), dict(num_reads=solver.num_reads), solver)
     if name == "exact":
-        return _named(dimod.ExactSolver(), {}, options, name, max_variables=EXACT_MAX_VARIABLES)
-    from .hardware import qpu_sampler
-    return _named(qpu_sampler(), dict(num_reads=solver.num_reads), options, name)
+        return _named(dimod.ExactSolver(), {}, solver, max_variables=EXACT_MAX_VARIABLES)
+    from .qpu import QpuCallLog, qpu_sampler
+    return _named(qpu_sampler(), dict(num_reads=solver.num_reads), solver, call_log=QpuCallLog())
 
 
-def _named(sampler, defaults: dict, options: dict, name: str, max_variables: int | None = None) -> DimodSolver:
-    _check_options(options, set(sampler.parameters) - _SET_BY_SOLVER, name)
-    return DimodSolver(sampler, {**defaults, **options}, name, max_variables)
+def _named(sampler, defaults: dict, solver: SolverConfig, max_variables: int | None = None,
+           call_log=None) -> DimodSolver:
+    """A named dimod solver; under the QPU noise model its sampler goes inside the control-error
+    composite, and its calls are counted (each stands for one QPU call)."""
+    if solver.qpu_noise:
+        from .qpu import QpuCallLog
+        sampler = ControlErrorComposite(sampler, solver.sigma_h, solver.sigma_J)
+        call_log = QpuCallLog()
+    _check_options(solver.options, set(sampler.parameters) - _SET_BY_SOLVER, solver.name)
+    return DimodSolver(sampler, {**defaults, **solver.options}, solver.name, max_variables, call_log)

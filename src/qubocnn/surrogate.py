@@ -14,6 +14,8 @@ import numpy as np
 import scipy.linalg
 from scipy.special import log_softmax
 
+DEFAULT_LAM = 1e-3  # the L2 weight lambda of training and of the representative QUBOs
+
 
 def check_features(*arrays: np.ndarray) -> None:
     """Refuse NaN or inf features: they would silently poison every QUBO."""

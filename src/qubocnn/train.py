@@ -41,7 +41,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from . import surrogate
-from .qubo import ClassQubo, box_encoding, check_bits, to_bqm, trust_encoding
+from .qubo import DEFAULT_BOX_HALF_RANGE, ClassQubo, box_encoding, check_bits, to_bqm, trust_encoding
 from .solvers import Answer, Solver, SolverConfig, answer_from_samples, make_solver
 
 log = logging.getLogger("qubocnn.train")
@@ -56,8 +56,8 @@ class TrainConfig:
     bits: int = 10
     mode: str = "trust"
     iterations: int = 30
-    lam: float = 1e-3
-    box_half_range: float = 2.0
+    lam: float = surrogate.DEFAULT_LAM
+    box_half_range: float = DEFAULT_BOX_HALF_RANGE
     trust_half_range: float = 1.0
     trust_max_half_range: float = 4.0
     warm_start: bool = False

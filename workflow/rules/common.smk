@@ -168,10 +168,19 @@ def train_args(wildcards):
     """Refinements apply to trust mode only: box mode stays the paper's literal method. A variant
     (config `variants`) changes the solver or the acceptance rule of the same runs."""
     s = STUDIES[wildcards.study]
-    refinements = s.get("refinements", 0) if wildcards.mode == "trust" else 0
     variant = s.get("variants", {}).get(getattr(wildcards, "variant", None), {})
-    solver = variant.get("solver", s["solver"])
-    return (f"--solver {solver} --accept {variant.get('accept', 'improving')} "
+    return run_args(s, wildcards.mode, variant.get("solver", s["solver"]), variant.get("accept", "improving"))
+
+
+def hardware_study_args(wildcards):
+    """The main runs' settings under the QPU control-error model, in clique-sized blocks; the model
+    wraps a dimod sampler, so dwave-samplers' SA anneals."""
+    return run_args(STUDIES[wildcards.study], wildcards.mode, "sa") + " --qpu-noise --block-size clique"
+
+
+def run_args(s, mode, solver, accept="improving"):
+    refinements = s.get("refinements", 0) if mode == "trust" else 0
+    return (f"--solver {solver} --accept {accept} "
             f"--reads {s['reads']} --sweeps {s['sweeps']} --iterations {s['iterations']} "
             f"--lam {s['lam']} --box-half-range {s['box_half_range']} --trust-half-range {s['trust_half_range']} "
             f"--trust-max-half-range {s['trust_max_half_range']} --refinements {refinements}")
@@ -223,6 +232,20 @@ def run_files(study):
                 if "+" in dataset or variant.get("datasets", "all") in ("all", ) or dataset in variant["datasets"]:
                     files += [f"{base}/{name}/qubo-{mode}-K{bits}-seed{seed}.json"
                               for mode in variant["modes"] for bits in bits_list]
+    return files + hardware_study_files(study)
+
+
+def hardware_study_files(study):
+    """The hardware study's runs (config `hardware_study`): runs/DATASET[+PRESET]/qpu-model/."""
+    hw = STUDIES[study].get("hardware_study")
+    if not hw:
+        return []
+    files = []
+    for dataset in hw["datasets"]:
+        for preset in hw["presets"]:
+            folder = dataset if preset == STUDIES[study]["preset"] else f"{dataset}+{preset}"
+            files += [f"results/{study}/runs/{folder}/qpu-model/qubo-{mode}-K{bits}-seed{seed}.json"
+                      for mode, bits_list in hw["bits"].items() for bits in bits_list for seed in hw["seeds"]]
     return files
 
 
@@ -234,7 +257,9 @@ def train_runtime(wildcards):
 
 def qpu_args(wildcards):
     q = config["qpu"]
-    options = [f"--bits {q['bits']}", f"--reads {q['reads']}", f"--iterations {q['iterations']}",
+    refinements = config["refinements"] if q["mode"] == "trust" else 0
+    options = [f"--mode {q['mode']}", f"--bits {q['bits']}", f"--block-size {q['block_size']}",
+               f"--refinements {refinements}", f"--reads {q['reads']}", f"--iterations {q['iterations']}",
                f"--lam {config['lam']}", f"--solver-option annealing_time={q['annealing_time']}"]
     if q.get("chain_strength") is not None:
         options.append(f"--solver-option chain_strength={q['chain_strength']}")

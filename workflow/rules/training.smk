@@ -71,6 +71,30 @@ rule qubo_variant:
         "> {log} 2>&1 || {{ tail -n 1 {log} >&2; exit 1; }}"
 
 
+rule qubo_hardware:
+    """A hardware-study run (config `hardware_study`): one QUBO training run under the QPU
+    control-error model, every class QUBO solved in clique-sized blocks; records the QPU budget."""
+    input:
+        features_file,
+    output:
+        "results/{study}/runs/{dataset}/qpu-model/qubo-{mode}-K{bits}-seed{seed}.json",
+    log:
+        "logs/{study}/runs/{dataset}/qpu-model/qubo-{mode}-K{bits}-seed{seed}.log",
+    params:
+        options=hardware_study_args,
+    threads: train_threads
+    resources:
+        mem_mb=8000,
+        runtime=train_runtime,
+    conda:
+        CONDA_ENV
+    shell:
+        "OMP_NUM_THREADS={threads} MKL_NUM_THREADS={threads} NUMBA_NUM_THREADS={threads} "
+        "qubocnn train --features {input} --bits {wildcards.bits} --mode {wildcards.mode} "
+        "--seed {wildcards.seed} {params.options} --jobs {threads} --no-progress --out {output} "
+        "> {log} 2>&1 || {{ tail -n 1 {log} >&2; exit 1; }}"
+
+
 rule continuous:
     """The exact majorise-minimise reference path (no QUBO) with the same surrogate and iterations."""
     input:
@@ -131,18 +155,20 @@ rule feasibility:
 
 
 rule hardware:
-    """The hardware-sized preset trained on a D-Wave QPU (not part of `all`; needs a D-Wave token).
-    Without one, `qubocnn train --solver qpu` refuses at once with a one-line message."""
+    """The hardware study's hardware-ready configuration (config `qpu`) trained on a D-Wave QPU (not
+    part of `all`; needs a D-Wave token). Its estimated QPU time is printed before the first call;
+    without a token, `qubocnn train --solver qpu` refuses at once with a one-line message."""
     input:
-        "results/run/features/digits-clique-seed0.npz",
+        f"results/run/features/{config['qpu']['dataset']}-{config['qpu']['preset']}-seed0.npz",
     output:
-        f"results/qpu/runs/digits+clique/qubo-trust-K{config['qpu']['bits']}-seed0.json",
+        (f"results/qpu/runs/{config['qpu']['dataset']}-{config['qpu']['preset']}/"
+         f"qubo-{config['qpu']['mode']}-K{config['qpu']['bits']}-seed0.json"),
     log:
-        "logs/qpu/digits-clique.log",
+        f"logs/qpu/{config['qpu']['dataset']}-{config['qpu']['preset']}.log",
     params:
         options=qpu_args,
     conda:
         CONDA_ENV
     shell:
-        "qubocnn train --features {input} --mode trust --solver qpu {params.options} --seed 0 --no-progress "
-        "--out {output} > {log} 2>&1 || {{ tail -n 1 {log} >&2; exit 1; }}"
+        "qubocnn train --features {input} --solver qpu {params.options} --seed 0 --no-progress "
+        "--out {output} 2>&1 | tee {log}"

@@ -11,20 +11,20 @@ rules) and `figures`.
 
 from .claims import claims_table
 from .figures import FIGURES, FORMATS, make_figure, save_figure, write_figures
-from .figures import (figure_accuracy_vs_bits, figure_energy_gap, figure_problem_size, figure_runtime,
-                      figure_training_loss)
+from .figures import (figure_accuracy_vs_bits, figure_energy_gap, figure_hardware_study, figure_problem_size,
+                      figure_runtime, figure_training_loss)
 from .formatting import Table, write_table
 from .loading import HARDWARE_SCHEMA, RESULT_SCHEMA, find_hardware, load_hardware, load_results
 from .runs import dataset_labels, dataset_order, group_runs, method_key, run_summary
-from .tables import (annealing_gap_table, baselines_table, collect_table, main_accuracy_table, make_tables,
-                     precision_table, runtime_table)
+from .tables import (annealing_gap_table, baselines_table, collect_table, hardware_study_table, main_accuracy_table,
+                     make_tables, precision_table, qpu_precision_table, runtime_table)
 
 TABLES = ("main_accuracy", "baselines", "precision", "annealing_gap", "runtimes", "claims", "qubo_sizes",
-          "hardware_limits")
+          "hardware_limits", "hardware_study", "qpu_precision")
 
 __all__ = ["FIGURES", "FORMATS", "HARDWARE_SCHEMA", "RESULT_SCHEMA", "TABLES", "Table", "annealing_gap_table",
            "baselines_table", "claims_table", "collect_table", "dataset_labels", "dataset_order",
-           "figure_accuracy_vs_bits", "figure_energy_gap", "figure_problem_size", "figure_runtime",
-           "figure_training_loss", "find_hardware", "group_runs", "load_hardware", "load_results",
-           "main_accuracy_table", "make_figure", "make_tables", "method_key", "precision_table", "run_summary",
-           "runtime_table", "save_figure", "write_figures", "write_table"]
+           "figure_accuracy_vs_bits", "figure_energy_gap", "figure_hardware_study", "figure_problem_size",
+           "figure_runtime", "figure_training_loss", "find_hardware", "group_runs", "hardware_study_table",
+           "load_hardware", "load_results", "main_accuracy_table", "make_figure", "make_tables", "method_key",
+           "precision_table", "qpu_precision_table", "run_summary", "runtime_table", "save_figure", "write_figures", "write_table"]

@@ -9,6 +9,7 @@ can show it inline.
 | energy_gap | median relative gap to the continuous optimum against K: annealing and rounding, box and trust |
 | runtime | a training run's time split into its parts, against SGD |
 | problem_size | variables and couplers of one class's QUBO against the D-Wave systems' counts |
+| hardware_study | test accuracy against K under the QPU noise model in clique-sized blocks, box and trust, the noiseless runs as reference |
 """
 
 from __future__ import annotations
@@ -22,11 +23,11 @@ from pathlib import Path
 
 import numpy as np
 
-from .runs import (BASELINES, METHOD_LABELS, QUBO_METHODS, TIMING_PARTS, bits_values, dataset_labels, dataset_order,
-                   gap_quartiles, group_runs, mean_std, mean_timing, median_gap)
+from .runs import (BASELINES, METHOD_LABELS, NOISE_METHODS, QUBO_METHODS, TIMING_PARTS, bits_values, dataset_labels,
+                   dataset_order, gap_quartiles, group_runs, mean_std, mean_timing, median_gap)
 from .tables import feature_key, feature_set_labels, hardware_limits
 
-FIGURES = ("accuracy_vs_bits", "training_loss", "energy_gap", "runtime", "problem_size")
+FIGURES = ("accuracy_vs_bits", "training_loss", "energy_gap", "runtime", "problem_size", "hardware_study")
 FORMATS = ("png", "pdf")
 FIGURE_METADATA = {"pdf": {"CreationDate": None, "Creator": None, "Producer": None}, "png": {"Software": None}}
 STYLE = {  # colour, line style, marker: the same method looks the same in every figure
@@ -35,6 +36,8 @@ STYLE = {  # colour, line style, marker: the same method looks the same in every
     "qubo-box-round": ("C0", ":", "x"),
     "qubo-trust": ("C1", "-", "s"),
     "qubo-trust-round": ("C1", ":", "+"),
+    "qubo-box-noise": ("C0", "-", "D"),
+    "qubo-trust-noise": ("C1", "-", "^"),
     "continuous-mm": ("C2", "--", None),
     "sgd": ("C3", "--", None),
     "logreg": ("C4", ":", None),
@@ -132,6 +135,48 @@ def figure_accuracy_vs_bits(results: Sequence[dict]):
         if bits:
             ax.set_xticks(bits)
         ax.grid(alpha=0.3)
+    _figure_legend(fig, axes, slot)
+    return fig
+
+
+def figure_hardware_study(results: Sequence[dict]):
+    """Test accuracy against K under the QPU noise model (clique-sized blocks), box and trust, one
+    panel per data set of the hardware study; the noiseless runs of the same modes (dashed, faint)
+    and logistic regression, on the same seeds, as references."""
+    groups = group_runs(results)
+    labels = dataset_labels(results)
+    datasets = [d for d in dataset_order(results) if bits_values(results, d, noise=True)]
+    fig, axes, slot = _panels(max(1, len(datasets)), legend_slot=True)
+    for ax, dataset in zip(axes, datasets):
+        noisy_bits, noiseless_bits = bits_values(results, dataset, noise=True), bits_values(results, dataset)
+        seeds = {r.get("seed") for method in NOISE_METHODS for k in noisy_bits for r in groups.get((dataset, method, k), [])}
+        for method in NOISE_METHODS:
+            noiseless = method.removesuffix("-noise")
+            reference = dict(_style(noiseless), linestyle="--", alpha=0.45,
+                             label=f"{METHOD_LABELS[noiseless]}, noiseless")
+            for curve, bits, style in ((method, noisy_bits, _style(method)), (noiseless, noiseless_bits, reference)):
+                points = [(k, *mean_std([r["test_accuracy"] for r in groups.get((dataset, curve, k), [])
+                                          if r.get("seed") in seeds])) for k in bits]
+                points = [p for p in points if p[3] > 0]
+                if points:
+                    k, m, s, _ = zip(*points)
+                    ax.errorbar(k, 100 * np.array(m), yerr=100 * np.array(s), capsize=3, **style)
+        m, _, n = mean_std([r["test_accuracy"] for r in groups.get((dataset, "logreg", None), [])
+                            if r.get("seed") in seeds])
+        if n:
+            colour, line, _ = STYLE["logreg"]
+            ax.axhline(100 * m, color=colour, linestyle=line, label=METHOD_LABELS["logreg"])
+        _title(ax, labels[dataset])
+        ax.set_xscale("log", base=2)  # K from 2 to 20: the few-bit end is where the noise model decides
+        ax.set_xticks(sorted(set(noisy_bits) | set(noiseless_bits)))
+        ax.set_xticklabels([str(k) for k in sorted(set(noisy_bits) | set(noiseless_bits))])
+        ax.minorticks_off()
+        ax.set_xlabel("bits per parameter K")
+        ax.set_ylabel("test accuracy (%)")
+        ax.grid(alpha=0.3)
+    if not datasets:
+        axes[0].text(0.5, 0.5, "no runs under the QPU noise model", ha="center", va="center",
+                     transform=axes[0].transAxes)
     _figure_legend(fig, axes, slot)
     return fig
 
@@ -300,7 +345,7 @@ def make_figure(name: str, results: Sequence[dict], hardware_rows: Sequence[dict
             raise ValueError("the problem_size figure needs a hardware file (`qubocnn hardware`)")
         return figure_problem_size(hardware_rows)
     functions = {"accuracy_vs_bits": figure_accuracy_vs_bits, "training_loss": figure_training_loss,
-                 "energy_gap": figure_energy_gap, "runtime": figure_runtime}
+                 "energy_gap": figure_energy_gap, "runtime": figure_runtime, "hardware_study": figure_hardware_study}
     if name not in functions:
         raise ValueError(f"unknown figure {name!r}: choose one of {', '.join(FIGURES)}")
     if not results:

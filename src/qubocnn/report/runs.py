@@ -2,8 +2,9 @@
 
 A run's method key names what was trained: a baseline (`sgd`, `logreg`, `ridge`), the continuous
 majorise-minimise path (`continuous-mm`), or a QUBO run: `qubo-MODE`, with `-round` when the
-classical rounding solver replaced annealing and `-always` when every answer was taken (the literal
-reading of the paper's loop).
+classical rounding solver replaced annealing, `-always` when every answer was taken (the literal
+reading of the paper's loop) and `-noise` when it trained under the QPU control-error model (the
+hardware study, `qubocnn train --qpu-noise`).
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ METHOD_LABELS = {
     "qubo-box-round": "box grid, rounding (no annealing)",
     "qubo-trust": "QUBO trust",
     "qubo-trust-round": "trust grid, rounding (no annealing)",
+    "qubo-box-noise": "QUBO box, QPU noise model",
+    "qubo-trust-noise": "QUBO trust, QPU noise model",
     "continuous-mm": "continuous MM",
     "sgd": "SGD",
     "logreg": "logistic regression",
@@ -31,6 +34,7 @@ METHOD_LABELS = {
 MODE_LABELS = {"qubo-box": "box", "qubo-box-always": "box, every answer", "qubo-box-round": "box, rounding",
                "qubo-trust": "trust", "qubo-trust-round": "trust, rounding"}
 QUBO_METHODS = tuple(MODE_LABELS)
+NOISE_METHODS = ("qubo-box-noise", "qubo-trust-noise")
 ANNEALED_METHODS = ("qubo-box", "qubo-box-always", "qubo-trust")
 BASELINES = ("sgd", "logreg", "ridge")
 TIMING_PARTS = ("curvature", "gradient", "build", "solve")
@@ -44,6 +48,8 @@ def method_key(run: dict) -> str:
         method += "-round"
     if run.get("accept", "improving") == "always":
         method += "-always"
+    if run.get("qpu_noise"):
+        method += "-noise"
     return method
 
 
@@ -83,9 +89,11 @@ def group_runs(results: Sequence[dict]) -> dict[tuple, list[dict]]:
     return dict(groups)
 
 
-def bits_values(results: Sequence[dict], dataset: str | None = None) -> list[int]:
-    """The K values of the QUBO runs (of one data set's row group, if given)."""
-    return sorted({int(r["bits"]) for r in results if is_qubo(r) and (dataset is None or dataset_key(r) == dataset)})
+def bits_values(results: Sequence[dict], dataset: str | None = None, noise: bool = False) -> list[int]:
+    """The K values of the QUBO runs (of one data set's row group, if given): of the noiseless runs,
+    or with `noise` of the runs under the QPU noise model (the hardware study has its own K set)."""
+    return sorted({int(r["bits"]) for r in results if is_qubo(r) and bool(r.get("qpu_noise")) == noise
+                   and (dataset is None or dataset_key(r) == dataset)})
 
 
 def qubo_run_groups(dataset: str, results: Sequence[dict], groups: dict[tuple, list[dict]],
@@ -96,6 +104,17 @@ def qubo_run_groups(dataset: str, results: Sequence[dict], groups: dict[tuple, l
             runs = groups.get((dataset, method, bits))
             if runs:
                 yield bits, method, runs
+
+
+def noise_run_groups(results: Sequence[dict]):
+    """(dataset, bits, method, runs) of every run group under the QPU noise model, in table order."""
+    groups = group_runs(results)
+    for dataset in dataset_order(results):
+        for bits in bits_values(results, dataset, noise=True):
+            for method in NOISE_METHODS:
+                runs = groups.get((dataset, method, bits))
+                if runs:
+                    yield dataset, bits, method, runs
 
 
 def mean_std(values: Sequence[float]) -> tuple[float, float, int]:

@@ -10,6 +10,8 @@
 | claims | the paper's claims: what was measured and the verdict, per preset and reading of the loop (`claims`) |
 | qubo_sizes | feature set x K: variables and couplers of one class's QUBO, raw-count and clique checks |
 | hardware_limits | D-Wave systems: qubits, couplers, largest embeddable clique |
+| hardware_study | dataset (and preset) x K x mode under the QPU noise model in clique-sized blocks: accuracy, loss, the noiseless runs' and logreg's accuracy, QPU calls and time |
+| qpu_precision | dataset (and preset) x K x mode: dynamic range and share of coefficients below the control errors of the problems sent |
 """
 
 from __future__ import annotations
@@ -21,8 +23,8 @@ from collections.abc import Sequence
 from .claims import claims_table
 from .formatting import MISSING, Table, fmt_diff, fmt_gap, fmt_num, fmt_pct
 from .runs import (BASELINES, METHOD_LABELS, MODE_LABELS, bits_values, dataset_key, dataset_labels, dataset_order,
-                   gap_quartiles, group_runs, mean_std, mean_timing, median_gap, acceptance_rate, paired_difference,
-                   qubo_run_groups, run_summary)
+                   gap_quartiles, group_runs, mean_std, mean_timing, median_gap, acceptance_rate, noise_run_groups,
+                   paired_difference, qubo_run_groups, run_summary)
 
 MAIN_QUBO_COLUMNS = ("qubo-box", "qubo-box-always", "qubo-trust", "qubo-trust-round")
 GAP_METHODS = ("qubo-box", "qubo-box-round", "qubo-trust", "qubo-trust-round")
@@ -167,10 +169,75 @@ def runtime_table(results: Sequence[dict]) -> Table:
                  "against SGD on the same features", header, rows, csv_columns, csv_rows, groups=starts)
 
 
+def _mode(method: str) -> str:
+    return method.removeprefix("qubo-").removesuffix("-noise")
+
+
+def hardware_study_table(results: Sequence[dict]) -> Table:
+    """The hardware study: training under the QPU control-error model through clique-sized blocks,
+    beside the noiseless main runs of the same K and logistic regression on the same seeds (a seed
+    draws the features too, so only those compare), with the QPU calls of a run and their QPU
+    access time by D-Wave's timing model."""
+    groups = group_runs(results)
+    labels = dataset_labels(results)
+    header = ["Dataset", "K", "mode", "blocks × variables", "test accuracy (%)", "train loss",
+              "noiseless test accuracy (%)", "logistic regression (%)", "QPU calls", "QPU time (s)", "seeds"]
+    csv_columns = ["dataset", "dataset_label", "bits", "mode", "num_blocks", "variables_per_call",
+                   "test_accuracy_mean", "test_accuracy_std", "train_loss_mean", "noiseless_test_accuracy_mean",
+                   "noiseless_test_accuracy_std", "noiseless_seeds", "logreg_test_accuracy_mean", "qpu_calls",
+                   "qpu_access_time_s", "seeds"]
+    rows, csv_rows, starts, last = [], [], [], None
+    for dataset, bits, method, runs in noise_run_groups(results):
+        if dataset != last:
+            starts.append(len(rows))
+            last = dataset
+        acc = mean_std([r["test_accuracy"] for r in runs])
+        loss = mean_std([r["train_loss"] for r in runs])[0]
+        seeds = {r.get("seed") for r in runs}
+        noiseless, logreg = (mean_std([r["test_accuracy"] for r in groups.get(key, []) if r.get("seed") in seeds])
+                             for key in ((dataset, method.removesuffix("-noise"), bits), (dataset, "logreg", None)))
+        blocks = runs[0].get("blocks") or {}
+        calls = mean_std([r["qpu_budget"]["qpu_calls"] for r in runs])[0]
+        seconds = mean_std([r["qpu_budget"]["qpu_access_time_s"] for r in runs])[0]
+        rows.append([labels[dataset], str(bits), _mode(method),
+                     f"{blocks['num_blocks']} × {blocks['variables_per_call']}" if blocks else MISSING,
+                     fmt_pct(*acc), fmt_num(loss, ".4f"), fmt_pct(*noiseless), fmt_pct(*logreg), fmt_num(calls, ".0f"),
+                     fmt_num(seconds, ".3g"), str(acc[2])])
+        csv_rows.append([dataset, labels[dataset], bits, _mode(method), blocks.get("num_blocks"),
+                         blocks.get("variables_per_call"), acc[0], acc[1], loss, noiseless[0], noiseless[1],
+                         noiseless[2], logreg[0], calls, seconds, acc[2]])
+    return Table("hardware_study", "Training under the QPU control-error model, every class QUBO in clique-sized "
+                 "blocks: accuracy beside the noiseless runs of the same K and seeds, QPU calls and QPU access time "
+                 "of one run", header, rows, csv_columns, csv_rows, groups=starts)
+
+
+def qpu_precision_table(results: Sequence[dict]) -> Table:
+    """What the QPU's range scaling and control errors leave of the problems a noise-model run sent
+    (qpu_noise.precision_report, mean over its calls and seeds)."""
+    labels = dataset_labels(results)
+    keys = ("h_bits", "J_bits", "h_below_sigma", "J_below_sigma")
+    header = ["Dataset", "K", "mode", "h range (bits)", "J range (bits)", "fields below σ (%)",
+              "couplers below σ (%)", "seeds"]
+    csv_columns = ["dataset", "dataset_label", "bits", "mode", *keys, "seeds"]
+    rows, csv_rows, starts, last = [], [], [], None
+    for dataset, bits, method, runs in noise_run_groups(results):
+        if dataset != last:
+            starts.append(len(rows))
+            last = dataset
+        reports = [r["qpu_noise"]["precision"] for r in runs if r["qpu_noise"].get("precision")]
+        values = [mean_std([p[key] for p in reports])[0] for key in keys]
+        rows.append([labels[dataset], str(bits), _mode(method), fmt_num(values[0], ".1f"), fmt_num(values[1], ".1f"),
+                     fmt_num(100 * values[2], ".1f"), fmt_num(100 * values[3], ".1f"), str(len(reports))])
+        csv_rows.append([dataset, labels[dataset], bits, _mode(method), *values, len(reports)])
+    return Table("qpu_precision", "Precision left by the QPU: dynamic range of the scaled fields h and couplers J "
+                 "of the problems sent, and their share below the control errors' sigma", header, rows, csv_columns,
+                 csv_rows, groups=starts)
+
+
 def hardware_limits() -> list[dict]:
     """Per D-Wave system: graph, published qubit and coupler counts, the largest clique busclique
     embeds on the perfect-yield graph and its chain length."""
-    from ..hardware import SYSTEMS, clique_embedding, max_clique_size
+    from ..embedding import SYSTEMS, clique_embedding, max_clique_size
 
     limits = []
     for name, spec in SYSTEMS.items():
@@ -269,7 +336,8 @@ def make_tables(results: Sequence[dict], hardware_rows: Sequence[dict] | None = 
         raise ValueError("no result files: nothing to tabulate")
     tables = {"main_accuracy": main_accuracy_table(results), "baselines": baselines_table(results),
               "precision": precision_table(results), "annealing_gap": annealing_gap_table(results),
-              "runtimes": runtime_table(results), "claims": claims_table(results, hardware_rows)}
+              "runtimes": runtime_table(results), "claims": claims_table(results, hardware_rows),
+              "hardware_study": hardware_study_table(results), "qpu_precision": qpu_precision_table(results)}
     if hardware_rows is not None:
         tables["qubo_sizes"] = qubo_size_table(hardware_rows)
         tables["hardware_limits"] = hardware_limits_table()
