@@ -1,3 +1,5 @@
+import socket
+
 import numpy as np
 import pytest
 
@@ -21,3 +23,25 @@ def digits_features():
     from qubocnn.features import make_feature_set
 
     return make_feature_set(load_dataset("digits"), "default", seed=0, progress=False)
+
+
+@pytest.fixture
+def no_credentials(monkeypatch, tmp_path):
+    """No token anywhere: empty env, an empty explicit config file, HOME/XDG in a tmp dir; and any
+    attempt to open a network connection fails the test."""
+    for var in ("DWAVE_API_TOKEN", "DWAVE_PROFILE", "DWAVE_API_SOLVER"):
+        monkeypatch.delenv(var, raising=False)
+    empty = tmp_path / "dwave.conf"
+    empty.write_text("")
+    monkeypatch.setenv("DWAVE_CONFIG_FILE", str(empty))
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
+    monkeypatch.setenv("XDG_CONFIG_DIRS", str(tmp_path))
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("network access attempted")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket.socket, "connect_ex", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    return tmp_path

@@ -3,7 +3,6 @@ No test touches the network."""
 
 import itertools
 import json
-import socket
 import sys
 
 import dimod
@@ -105,28 +104,6 @@ def test_feasibility_table_rows_are_json():
     r = embedding.feasibility(16, 15)
     assert r["variables"] == 255
     assert all(s["raw_count_fits"] and not s["embeddable"] for s in r["systems"].values())
-
-
-@pytest.fixture
-def no_credentials(monkeypatch, tmp_path):
-    """No token anywhere: empty env, an empty explicit config file, HOME/XDG in a tmp dir; and any
-    attempt to open a network connection fails the test."""
-    for var in ("DWAVE_API_TOKEN", "DWAVE_PROFILE", "DWAVE_API_SOLVER"):
-        monkeypatch.delenv(var, raising=False)
-    empty = tmp_path / "dwave.conf"
-    empty.write_text("")
-    monkeypatch.setenv("DWAVE_CONFIG_FILE", str(empty))
-    monkeypatch.setenv("HOME", str(tmp_path))
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
-    monkeypatch.setenv("XDG_CONFIG_DIRS", str(tmp_path))
-
-    def refuse(*args, **kwargs):
-        raise AssertionError("network access attempted")
-
-    monkeypatch.setattr(socket.socket, "connect", refuse)
-    monkeypatch.setattr(socket.socket, "connect_ex", refuse)
-    monkeypatch.setattr(socket, "create_connection", refuse)
-    return tmp_path
 
 
 def test_qpu_sampler_without_token_raises(no_credentials):

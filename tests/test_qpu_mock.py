@@ -3,7 +3,6 @@ DWaveSampler inside DWaveCliqueSampler, so embedding, range scaling, chains and 
 all run as in the `hardware` rule. No test touches the network."""
 
 import json
-import socket
 
 import numpy as np
 import pytest
@@ -20,23 +19,6 @@ def advantage_mock(**config):
     return testing.MockDWaveSampler(topology_type="pegasus", topology_shape=[16], parameter_warnings=False)
 
 
-@pytest.fixture
-def offline(monkeypatch, tmp_path):
-    """No token anywhere, and any attempt to open a network connection fails the test."""
-    for var in ("DWAVE_API_TOKEN", "DWAVE_PROFILE", "DWAVE_API_SOLVER"):
-        monkeypatch.delenv(var, raising=False)
-    empty = tmp_path / "dwave.conf"
-    empty.write_text("")
-    monkeypatch.setenv("DWAVE_CONFIG_FILE", str(empty))
-    monkeypatch.setenv("HOME", str(tmp_path))
-
-    def refuse(*args, **kwargs):
-        raise AssertionError("network access attempted")
-
-    monkeypatch.setattr(socket.socket, "connect", refuse)
-    monkeypatch.setattr(socket, "create_connection", refuse)
-
-
 @pytest.fixture(scope="module")
 def mock_qpu():
     """Made once, as a training run makes its sampler once."""
@@ -44,7 +26,7 @@ def mock_qpu():
 
 
 @pytest.mark.parametrize("bits", [2, 3, 5])
-def test_clique_path_runs_end_to_end_on_a_mock_advantage(offline, mock_qpu, bits):
+def test_clique_path_runs_end_to_end_on_a_mock_advantage(no_credentials, mock_qpu, bits):
     problem = embedding.representative_qubo(16, bits)  # the clique preset's d = 16 on digits-like data
     bqm = to_bqm(problem)
     sampleset = mock_qpu.sample(bqm, **qpu.QPU_DEFAULTS)
@@ -69,7 +51,7 @@ def test_mock_advantage_has_the_clique_size_the_embedding_code_measures(mock_qpu
     assert mock_qpu.largest_clique_size == embedding.max_clique_size(embedding.DEFAULT_SYSTEM)
 
 
-def test_blocks_run_through_the_mock_qpu_and_never_raise_the_surrogate(offline, mock_qpu):
+def test_blocks_run_through_the_mock_qpu_and_never_raise_the_surrogate(no_credentials, mock_qpu):
     problem = embedding.representative_qubo(16, 5)  # 85 variables, in blocks of at most 40
     log = qpu.QpuCallLog()
     solution = solve_in_blocks(problem, sampler_solve_fn(mock_qpu, call_log=log, **qpu.QPU_DEFAULTS), block_size=40)
@@ -78,7 +60,7 @@ def test_blocks_run_through_the_mock_qpu_and_never_raise_the_surrogate(offline, 
     assert np.all(np.diff(solution.history) <= 0)
 
 
-def test_default_route_builds_the_clique_sampler_around_dwave_sampler(offline, monkeypatch):
+def test_default_route_builds_the_clique_sampler_around_dwave_sampler(no_credentials, monkeypatch):
     """Without a factory qpu_sampler needs a token and builds DWaveCliqueSampler, whose
     DWaveSampler is replaced here the way dwave-system's own tests do."""
     from dwave.system.samplers import clique
