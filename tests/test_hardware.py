@@ -80,14 +80,11 @@ def test_clique_embedding_zephyr_small():
     _assert_valid_clique_embedding(emb, embedding.hardware_graph(Z12))
 
 
-def test_max_clique_size_and_bits():
+def test_max_clique_size():
     m = embedding.max_clique_size(P16)
     assert 170 <= m <= 190
     assert embedding.clique_embedding(m, P16)["embeddable"] and not embedding.clique_embedding(m + 1, P16)["embeddable"]
     assert 170 <= embedding.max_clique_size(Z12) <= 200
-    assert embedding.largest_embeddable_bits(16, P16) == m // 17
-    assert embedding.largest_embeddable_bits(196, P16) == 0
-    assert embedding.largest_embeddable_bits(m - 1, P16) == 1
 
 
 def test_feasibility_table_rows_are_json():

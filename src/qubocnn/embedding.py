@@ -132,14 +132,6 @@ def max_clique_size(system: str = DEFAULT_SYSTEM) -> int:
     return lo
 
 
-def largest_embeddable_bits(num_features: int, system: str = DEFAULT_SYSTEM) -> int:
-    """The largest K for which the dense QUBO over d = num_features (+ bias) embeds; 0 if none."""
-    bits = max_clique_size(system) // (int(num_features) + 1)
-    while bits > 0 and not clique_embedding(problem_size(num_features, bits)["variables"], system)["embeddable"]:
-        bits -= 1  # only if busclique were not monotone in the clique size
-    return int(bits)
-
-
 @lru_cache(maxsize=None)
 def _standardised_digits() -> tuple[np.ndarray, np.ndarray]:
     from sklearn.datasets import load_digits  # bundled with scikit-learn: no download

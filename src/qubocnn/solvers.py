@@ -54,7 +54,8 @@ class SolverConfig:
     block_size: int | None = None
 
     def __post_init__(self):
-        check_solver_name(self.name)
+        if self.name not in SOLVERS:
+            raise ValueError(f"unknown solver {self.name!r}: choose one of {', '.join(SOLVERS)}")
         if self.num_reads < 1 or self.num_sweeps < 1:
             raise ValueError(f"num_reads and num_sweeps must be >= 1, got {self.num_reads}, {self.num_sweeps}")
         check_sigma("sigma_h", self.sigma_h)
@@ -77,12 +78,6 @@ class Answer:
     num_samples: int
     on_edge: bool
     info: dict = field(default_factory=dict)
-
-
-def check_solver_name(name: str) -> str:
-    if name not in SOLVERS:
-        raise ValueError(f"unknown solver {name!r}: choose one of {', '.join(SOLVERS)}")
-    return name
 
 
 def _answer(problem: ClassQubo, bits: np.ndarray, started: float, info: dict | None = None) -> Answer:
