@@ -254,7 +254,7 @@ def figure_energy_gap(results: Sequence[dict]):
         ax.set_yscale("log")
         _title(ax, f"{METHOD_LABELS[mode]} encoding")
         ax.set_xlabel("bits per parameter K")
-        ax.set_ylabel("relative energy gap (median, IQR)")
+        ax.set_ylabel(f"relative energy gap (median, IQR; floor {floor:g})")
         if bits:
             ax.set_xticks(bits)
         ax.grid(alpha=0.3, which="both")
