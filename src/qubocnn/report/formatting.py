@@ -83,7 +83,7 @@ def latex_escape(text) -> str:
                               ("^", r"\textasciicircum{}")):
         text = text.replace(char, replacement)
     return (text.replace("±", r"$\pm$").replace(MISSING, "--").replace("×", r"$\times$")
-            .replace("≤", r"$\le$").replace("λ", r"$\lambda$").replace("−", "$-$"))
+            .replace("≤", r"$\le$").replace("λ", r"$\lambda$").replace("−", "$-$").replace("σ", r"$\sigma$"))
 
 
 def fmt_pct(mean: float, std: float, n: int, digits: int = 2) -> str:
