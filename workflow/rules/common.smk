@@ -236,12 +236,13 @@ def run_files(study):
 
 
 def hardware_study_files(study):
-    """The hardware study's runs (config `hardware_study`): runs/DATASET[+PRESET]/qpu-model/."""
+    """The hardware study's runs (config `hardware_study`): runs/DATASET[+PRESET]/qpu-model/, for the
+    data sets the study has (a data set left out for lack of data is left out here too)."""
     hw = STUDIES[study].get("hardware_study")
     if not hw:
         return []
     files = []
-    for dataset in hw["datasets"]:
+    for dataset in (d for d in hw["datasets"] if d in STUDIES[study]["datasets"]):
         for preset in hw["presets"]:
             folder = dataset if preset == STUDIES[study]["preset"] else f"{dataset}+{preset}"
             files += [f"results/{study}/runs/{folder}/qpu-model/qubo-{mode}-K{bits}-seed{seed}.json"
