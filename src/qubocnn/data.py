@@ -2,7 +2,7 @@
 
 Sources (docs/method.md, "Data"): sklearn's digits; torchvision's own loaders and folder layout for
 MNIST, Fashion-MNIST, KMNIST, EMNIST and CIFAR-10; the offline JPEG copy of CIFAR-10
-(`<root>/cifar10_jpeg.npz`, see ../shared/data/README.md); and any .npz file holding
+(`<root>/cifar10_jpeg.npz`, uint8 images and int64 labels under the keys below); and any .npz file holding
 x_train, y_train, x_test, y_test.
 """
 
@@ -187,7 +187,7 @@ def missing_message(name: str, root: Path, emnist_split: str, download: bool, er
     if name in INSTALLABLE:
         remedy = f"run ../shared/data/install.sh {root}, or pass --download on a machine with internet"
     else:
-        remedy = "not in ../shared/data: pass --download on a machine with internet, or copy the files there"
+        remedy = "pass --download on a machine with internet, or copy the files there in torchvision's layout"
     if name == "cifar10":
         remedy += " (the offline approximation loads as 'cifar10_jpeg')"
     tried = "download failed" if download else "not found"
