@@ -9,7 +9,8 @@ from scipy.stats import ks_2samp
 from qubocnn.schedules import beta_range
 from qubocnn.qubo import ClassQubo, box_encoding, to_bqm, trust_encoding
 from qubocnn.surrogate import add_bias, boehning_curvature, gradient
-from qubocnn.wsa import WeightSpaceAnnealer, integers_to_bits
+from qubocnn.qubo import integers_to_bits
+from qubocnn.wsa import WeightSpaceAnnealer
 
 
 def make_problem(num_features, bits, mode="box", seed=0, cls=0, lam=1e-3):

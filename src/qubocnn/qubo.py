@@ -43,6 +43,13 @@ def bit_weights(bits: int) -> np.ndarray:
     return 2.0 ** np.arange(check_bits(bits))
 
 
+def integers_to_bits(v: np.ndarray, bits: int) -> np.ndarray:
+    """Bit vectors (int8, (..., m*K)) of integers v (..., m), bit k of v_j at index j*K + k."""
+    v = np.asarray(v, dtype=np.int64)
+    b = (v[..., None] >> np.arange(bits, dtype=np.int64)) & 1
+    return b.reshape(v.shape[:-1] + (v.shape[-1] * bits,)).astype(np.int8)
+
+
 @dataclass(frozen=True)
 class Encoding:
     """The grid of one column: w = centre + delta * (v - 2^(K-1)), v in 0..2^K-1."""
@@ -78,8 +85,7 @@ class Encoding:
 
     def encode(self, w: np.ndarray) -> np.ndarray:
         """Bit vector (int8, length n) of the grid point nearest to w."""
-        v = self.nearest_integers(w)
-        return ((v[:, None] >> np.arange(self.bits)) & 1).astype(np.int8).ravel()
+        return integers_to_bits(self.nearest_integers(w), self.bits)
 
     def on_edge(self, b: np.ndarray) -> np.ndarray:
         """Which parameters sit on the first or last grid point (the answer may want to go further)."""

@@ -28,7 +28,7 @@ import scipy.linalg
 
 from .blocks import solve_in_blocks
 from .qpu_noise import DEFAULT_SIGMA_H, DEFAULT_SIGMA_J, ControlErrorComposite, check_sigma
-from .qubo import ClassQubo, to_bqm
+from .qubo import ClassQubo, integers_to_bits, to_bqm
 from .schedules import beta_range
 
 SOLVERS = ("wsa", "sa", "neal", "tabu", "steepest", "exact", "qpu", "round")
@@ -278,8 +278,7 @@ class RoundingSolver(Solver):
             self._factor = (H, scipy.linalg.cho_factor(H))
         minimiser = problem.anchor - scipy.linalg.cho_solve(self._factor[1], problem.gradient)
         v = steepest_bit_descent(problem, problem.encoding.nearest_integers(minimiser))
-        bits = ((v[:, None] >> np.arange(problem.bits)) & 1).astype(np.int8).ravel()
-        return _answer(problem, bits, started)
+        return _answer(problem, integers_to_bits(v, problem.bits), started)
 
 
 def make_solver(solver: SolverConfig | dimod.Sampler | Solver, sample_kwargs: dict | None = None) -> Solver:

@@ -36,7 +36,7 @@ import dimod
 import numpy as np
 from numba import njit, prange
 
-from .qubo import ClassQubo
+from .qubo import ClassQubo, integers_to_bits
 from .schedules import beta_range as default_beta_range
 
 MOVES = ("flip", "integer")
@@ -157,13 +157,6 @@ def _anneal_kernel(H, g, s, delta, K, betas, initial_v, seed, integer_moves):
         for j in range(m):
             out[r, j] = v[j]
     return out
-
-
-def integers_to_bits(v: np.ndarray, bits: int) -> np.ndarray:
-    """Bit vectors (int8, (..., m*K)) of integers v (..., m), bit k of v_j at index j*K + k."""
-    v = np.asarray(v, dtype=np.int64)
-    b = (v[..., None] >> np.arange(bits, dtype=np.int64)) & 1
-    return b.reshape(v.shape[:-1] + (v.shape[-1] * bits,)).astype(np.int8)
 
 
 def _check_positive_int(name, value):
