@@ -7,7 +7,8 @@ import pytest
 from dwave.samplers import SimulatedAnnealingSampler
 
 from qubocnn import embedding
-from qubocnn.blocks import block_problem, parameter_blocks, sampler_solve_fn, solve_in_blocks
+from qubocnn.blocks import block_problem, parameter_blocks, solve_in_blocks, solver_solve_fn
+from qubocnn.solvers import DimodSolver
 from qubocnn.qubo import ClassQubo, box_encoding, to_bqm, trust_encoding
 from qubocnn.surrogate import class_surrogate
 
@@ -53,8 +54,8 @@ def test_block_qubo_is_the_surrogate_restricted_to_the_block(mode):
         assert to_bqm(sub).energy(dict(enumerate(block_bits))) == pytest.approx(expected, rel=1e-9, abs=1e-12)
 
 
-@pytest.mark.parametrize("solve_fn", [random_solve_fn(0), sampler_solve_fn(SimulatedAnnealingSampler(),
-                                                                            num_reads=4, num_sweeps=50)])
+@pytest.mark.parametrize("solve_fn", [random_solve_fn(0), solver_solve_fn(
+    DimodSolver(SimulatedAnnealingSampler(), dict(num_reads=4, num_sweeps=50)))])
 def test_surrogate_never_rises_across_blocks(solve_fn):
     problem = make_problem(12, 4, "box", seed=2)
     solution = solve_in_blocks(problem, solve_fn, block_size=12, sweeps_over_blocks=3, seed=0)
@@ -67,14 +68,14 @@ def test_surrogate_never_rises_across_blocks(solve_fn):
 def test_random_answers_are_refused_and_good_ones_taken():
     problem = make_problem(12, 4, "box", seed=3)
     bad = solve_in_blocks(problem, random_solve_fn(1), block_size=8, sweeps_over_blocks=2, seed=0)
-    good = solve_in_blocks(problem, sampler_solve_fn(dimod.ExactSolver()), block_size=8, sweeps_over_blocks=2)
+    good = solve_in_blocks(problem, solver_solve_fn(DimodSolver(dimod.ExactSolver())), block_size=8, sweeps_over_blocks=2)
     assert bad.accepted < bad.calls
     assert good.energy < bad.energy and good.energy < good.history[0]
 
 
 def test_one_block_with_an_exact_solver_finds_the_optimum():
     problem = make_problem(4, 3, "trust", seed=4)
-    solution = solve_in_blocks(problem, sampler_solve_fn(dimod.ExactSolver()), block_size=12)
+    solution = solve_in_blocks(problem, solver_solve_fn(DimodSolver(dimod.ExactSolver())), block_size=12)
     assert solution.calls == 1
     assert solution.energy == pytest.approx(dimod.ExactSolver().sample(to_bqm(problem)).first.energy, abs=1e-9)
 

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from qubocnn import embedding, qpu
-from qubocnn.blocks import sampler_solve_fn, solve_in_blocks
+from qubocnn.blocks import solve_in_blocks, solver_solve_fn
+from qubocnn.solvers import DimodSolver
 from qubocnn.qubo import to_bqm
 
 testing = pytest.importorskip("dwave.system.testing")
@@ -54,7 +55,7 @@ def test_mock_advantage_has_the_clique_size_the_embedding_code_measures(mock_qpu
 def test_blocks_run_through_the_mock_qpu_and_never_raise_the_surrogate(no_credentials, mock_qpu):
     problem = embedding.representative_qubo(16, 5)  # 85 variables, in blocks of at most 40
     log = qpu.QpuCallLog()
-    solution = solve_in_blocks(problem, sampler_solve_fn(mock_qpu, call_log=log, **qpu.QPU_DEFAULTS), block_size=40)
+    solution = solve_in_blocks(problem, solver_solve_fn(DimodSolver(mock_qpu, dict(qpu.QPU_DEFAULTS), call_log=log)), block_size=40)
     assert solution.calls == log.calls == 3  # 17 parameters of 5 bits, 8 per block
     assert len(set(log.summary()["problem_ids"])) == 3
     assert np.all(np.diff(solution.history) <= 0)

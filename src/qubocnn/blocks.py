@@ -33,10 +33,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-import dimod
 import numpy as np
 
-from .qubo import ClassQubo, Encoding, to_bqm
+from .qubo import ClassQubo, Encoding
 
 SolveFn = Callable[[ClassQubo, int, np.ndarray], tuple[np.ndarray, float]]
 """solve_fn(problem, seed, initial_bits) -> (bits, energy): any solver of a class QUBO; the
@@ -133,18 +132,14 @@ def solve_in_blocks(problem: ClassQubo, solve_fn: SolveFn, block_size: int | Non
     return BlockSolution(current, energy, history, accepted, calls)
 
 
-def sampler_solve_fn(sampler: dimod.Sampler, call_log=None, **sample_parameters) -> SolveFn:
-    """A solve_fn from a dimod sampler: sample the block's dense QUBO (seeded when the sampler
-    takes a seed) and return its lowest-energy sample; every sample set goes to
-    `call_log.add` (a qpu.QpuCallLog) when one is given. The initial bits are not used:
-    dimod samplers take initial states in different forms, if at all."""
+def solver_solve_fn(solver, warm_start: bool = False, answers: list | None = None) -> SolveFn:
+    """A solve_fn from any `solvers.Solver` (one `solver.solve` per block). The block's current bits
+    start its reads only with `warm_start`; every Answer is appended to `answers` when given."""
 
     def solve(sub: ClassQubo, seed: int, initial_bits: np.ndarray) -> tuple[np.ndarray, float]:
-        seeded = {"seed": seed} if "seed" in sampler.parameters else {}
-        sampleset = sampler.sample(to_bqm(sub), **seeded, **sample_parameters)
-        if call_log is not None:
-            call_log.add(sampleset)
-        best = sampleset.first
-        return np.array([best.sample[i] for i in range(sub.num_variables)], dtype=np.int8), float(best.energy)
+        answer = solver.solve(sub, seed, initial_bits if warm_start else None)
+        if answers is not None:
+            answers.append(answer)
+        return sub.encoding.encode(answer.weights), answer.energy
 
     return solve

@@ -19,6 +19,7 @@ recomputed in weight space, so every solver's answer is measured the same way.
 
 from __future__ import annotations
 
+import inspect
 import time
 from dataclasses import dataclass, field
 
@@ -26,7 +27,7 @@ import dimod
 import numpy as np
 import scipy.linalg
 
-from .blocks import solve_in_blocks
+from .blocks import solve_in_blocks, solver_solve_fn
 from .qpu_noise import DEFAULT_SIGMA_H, DEFAULT_SIGMA_J, ControlErrorComposite, check_sigma
 from .qubo import ClassQubo, integers_to_bits, to_bqm
 from .schedules import beta_range
@@ -89,6 +90,14 @@ def _answer(problem: ClassQubo, bits: np.ndarray, started: float, info: dict | N
                   len(bits), bool(problem.encoding.on_edge(bits[best]).any()), info or {})
 
 
+def sample_parameters(sampler: dimod.Sampler) -> set[str]:
+    """The keyword arguments a dimod sampler takes: its `parameters`, and the named arguments of its
+    `sample` method (DWaveCliqueSampler takes chain_strength there, not in `parameters`)."""
+    named = inspect.signature(sampler.sample).parameters.values()
+    return set(sampler.parameters) | {p.name for p in list(named)[1:] if p.kind in (p.POSITIONAL_OR_KEYWORD,
+                                                                                   p.KEYWORD_ONLY)}
+
+
 def _check_options(options: dict, valid, solver: str) -> None:
     unknown = sorted(set(options) - set(valid))
     if unknown:
@@ -123,7 +132,7 @@ class DimodSolver(Solver):
         self.name = name or type(sampler).__name__
         self.max_variables = max_variables
         self.call_log = call_log
-        _check_options(self.sample_kwargs, sampler.parameters, self.name)
+        _check_options(self.sample_kwargs, sample_parameters(sampler), self.name)
 
     def solve(self, problem, seed, initial_bits=None):
         started = time.perf_counter()
@@ -219,24 +228,16 @@ class BlockSolver(Solver):
 
     def solve(self, problem, seed, initial_bits=None):
         started = time.perf_counter()
-        block_infos, samples = [], 0
-
-        def solve_block(sub: ClassQubo, block_seed: int, block_bits: np.ndarray):
-            nonlocal samples
-            # the block's current bits start the reads only when the caller asked for a warm start
-            answer = self.inner.solve(sub, block_seed, None if initial_bits is None else block_bits)
-            samples += answer.num_samples
-            if answer.info:
-                block_infos.append(answer.info)
-            return sub.encoding.encode(answer.weights), answer.energy
-
-        solution = solve_in_blocks(problem, solve_block, self.block_size, initial_bits=initial_bits, seed=seed,
+        answers = []
+        solve_fn = solver_solve_fn(self.inner, warm_start=initial_bits is not None, answers=answers)
+        solution = solve_in_blocks(problem, solve_fn, self.block_size, initial_bits=initial_bits, seed=seed,
                                    system=self.system)
         info = dict(blocks=solution.calls, accepted_blocks=solution.accepted)
+        block_infos = [a.info for a in answers if a.info]  # a QPU's timing and problem ids, per call
         if block_infos:
             info["block_info"] = block_infos
         return Answer(problem.encoding.decode(solution.bits), solution.energy, time.perf_counter() - started,
-                      samples, bool(problem.encoding.on_edge(solution.bits).any()), info)
+                      sum(a.num_samples for a in answers), bool(problem.encoding.on_edge(solution.bits).any()), info)
 
 
 def steepest_bit_descent(problem: ClassQubo, integers: np.ndarray, max_flips: int | None = None) -> np.ndarray:
@@ -329,5 +330,5 @@ def _named(sampler, defaults: dict, solver: SolverConfig, max_variables: int | N
         from .qpu import QpuCallLog
         sampler = ControlErrorComposite(sampler, solver.sigma_h, solver.sigma_J)
         call_log = QpuCallLog()
-    _check_options(solver.options, set(sampler.parameters) - _SET_BY_SOLVER, solver.name)
+    _check_options(solver.options, sample_parameters(sampler) - _SET_BY_SOLVER, solver.name)
     return DimodSolver(sampler, {**defaults, **solver.options}, solver.name, max_variables, call_log)
