@@ -253,9 +253,14 @@ def run_train(options: dict) -> None:
     run_solver = make_solver(solver)
     features = load_features(options)
     targets_qpu = config.mode != "continuous" and (solver.name == "qpu" or solver.qpu_noise)
-    calls = qpu_call_shape(features.num_features, config.bits, solver.block_size) if targets_qpu else None
+    plan = None
     if targets_qpu:
-        log_qpu_estimate(solver, config, features.num_classes, calls)
+        from .qpu import QPU_DEFAULTS, QpuPlan
+        plan = QpuPlan.of_training(features.num_features, features.num_classes, config.bits, config.iterations,
+                                   config.num_refinements, solver.num_reads,
+                                   solver.options.get("annealing_time", QPU_DEFAULTS["annealing_time"]),
+                                   solver.block_size)
+        log.info("%s", plan.describe())
     fit = train_qubo_head(features.x_train, features.y_train, features.x_test, features.y_test,
                           features.num_classes, config, sampler=run_solver, progress=options["progress"])
     method = "continuous-mm" if config.mode == "continuous" else f"qubo-{config.mode}"
@@ -265,7 +270,7 @@ def run_train(options: dict) -> None:
                          accept=config.accept, tol=config.tol, iterations_run=fit["iterations_run"],
                          qubo=problem_size(features.num_features, config.bits),
                          head=Head.of_run(fit["W"], features).save(head_path(options["out"])).name,
-                         **(qpu_records(solver, run_solver, calls) if targets_qpu else {}))
+                         **(qpu_records(solver, run_solver, plan) if targets_qpu else {}))
     write_result(result, options["out"])
     log.info("wrote %s: test accuracy %.4f, train loss %.4f", options["out"], fit["test_accuracy"], fit["train_loss"])
 
@@ -313,40 +318,9 @@ def block_size_option(value) -> int | None:
         raise ValueError(f"--block-size takes a number of variables or 'clique', got {value!r}") from None
 
 
-def qpu_call_shape(num_features: int, bits: int, block_size: int | None) -> dict:
-    """The QPU calls of one class QUBO: how many blocks, of how many variables at most. Refuses a
-    call that does not embed as a clique (before any training)."""
-    from .blocks import parameter_blocks
-    from .embedding import DEFAULT_SYSTEM, clique_embedding, max_clique_size
-    from .qubo import problem_size
-
-    variables = problem_size(num_features, bits)["variables"]
-    blocks = parameter_blocks(num_features + 1, bits, block_size or variables)
-    per_call = max(len(block) for block in blocks) * bits
-    if not clique_embedding(per_call, DEFAULT_SYSTEM)["embeddable"]:
-        raise ValueError(f"a class QUBO of {per_call} variables (d={num_features}, K={bits}) does not embed on "
-                         f"{DEFAULT_SYSTEM} (largest clique: {max_clique_size(DEFAULT_SYSTEM)}): "
-                         f"use --block-size clique or fewer bits")
-    return dict(num_blocks=len(blocks), variables_per_call=per_call)
-
-
-def log_qpu_estimate(solver: SolverConfig, config: TrainConfig, num_classes: int, calls: dict) -> None:
-    """Before the first call: the run's QPU calls and their QPU access time by D-Wave's timing model
-    (every iteration run, every block solved once)."""
-    from .qpu import QPU_DEFAULTS, qpu_budget, qpu_calls
-
-    count = qpu_calls(num_classes, config.iterations, config.num_refinements, calls["num_blocks"])
-    annealing_time = solver.options.get("annealing_time", QPU_DEFAULTS["annealing_time"])
-    budget = qpu_budget(count, calls["variables_per_call"], solver.num_reads, annealing_time)
-    log.info("QPU budget: %d calls of at most %d variables, %d reads each: about %.1f s of QPU access time "
-             "(D-Wave's timing model, %s)", count, calls["variables_per_call"], solver.num_reads,
-             budget["qpu_access_time_s"], budget["timing_model"])
-
-
-def qpu_records(solver: SolverConfig, run_solver, calls: dict) -> dict:
+def qpu_records(solver: SolverConfig, run_solver, plan) -> dict:
     """What a QPU-targeted run records: the noise model, the blocks, the QPU budget of the calls it
     made (D-Wave's timing model at the run's reads) and, on a QPU, what the QPU reported."""
-    from .qpu import QPU_DEFAULTS, qpu_budget
     from .qpu_noise import DEFAULT_H_RANGE, DEFAULT_J_RANGE
 
     records = {}
@@ -356,9 +330,8 @@ def qpu_records(solver: SolverConfig, run_solver, calls: dict) -> dict:
                                     h_range=list(DEFAULT_H_RANGE), j_range=list(DEFAULT_J_RANGE),
                                     precision=log.precision_summary())
     if solver.block_size is not None:
-        records["blocks"] = dict(block_size=solver.block_size, **calls)
-    annealing_time = solver.options.get("annealing_time", QPU_DEFAULTS["annealing_time"])
-    records["qpu_budget"] = qpu_budget(log.calls, calls["variables_per_call"], solver.num_reads, annealing_time)
+        records["blocks"] = plan.blocks_record()
+    records["qpu_budget"] = plan.budget(log.calls)
     if solver.name == "qpu":
         records["qpu_reported"] = log.summary()
     return records

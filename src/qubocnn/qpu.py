@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import threading
+from dataclasses import dataclass
 from functools import lru_cache
 
 import dimod
@@ -271,3 +272,48 @@ def qpu_budget(num_calls: int, variables_per_call: int, num_reads: int = QPU_DEF
                 annealing_time_us=float(annealing_time_us), programming_time_us=ADVANTAGE41_PROGRAMMING_US,
                 readout_time_us=readout, delay_us=ADVANTAGE41_DELAY_US, per_call_us=per_call,
                 qpu_access_time_s=per_call * int(num_calls) / 1e6, timing_model="Advantage_system4.1, 2022-08")
+
+
+@dataclass(frozen=True)
+class QpuPlan:
+    """The QPU calls of a training run, planned before the first: every class QUBO of every
+    iteration and round is one call, or one per block when it is solved in blocks of at most
+    `block_size` variables (qubocnn.blocks). Refuses, before any training, a call that does not
+    embed as a clique on the default system."""
+
+    num_calls: int
+    num_blocks: int
+    variables_per_call: int
+    num_reads: int
+    annealing_time_us: float
+    block_size: int | None = None
+
+    @classmethod
+    def of_training(cls, num_features: int, num_classes: int, bits: int, iterations: int, refinements: int,
+                    num_reads: int, annealing_time_us: float = QPU_DEFAULTS["annealing_time"],
+                    block_size: int | None = None) -> QpuPlan:
+        from .blocks import parameter_blocks
+
+        variables = (num_features + 1) * bits
+        blocks = parameter_blocks(num_features + 1, bits, block_size or variables)
+        per_call = max(len(block) for block in blocks) * bits
+        if not clique_embedding(per_call, DEFAULT_SYSTEM)["embeddable"]:
+            raise ValueError(f"a class QUBO of {per_call} variables (d={num_features}, K={bits}) does not embed on "
+                             f"{DEFAULT_SYSTEM} (largest clique: {max_clique_size(DEFAULT_SYSTEM)}): "
+                             f"use --block-size clique or fewer bits")
+        return cls(qpu_calls(num_classes, iterations, refinements, len(blocks)), len(blocks), per_call,
+                   int(num_reads), float(annealing_time_us), block_size)
+
+    def budget(self, num_calls: int | None = None) -> dict:
+        """qpu_budget of the planned calls, or of `num_calls` (the calls a run made)."""
+        return qpu_budget(self.num_calls if num_calls is None else num_calls, self.variables_per_call,
+                          self.num_reads, self.annealing_time_us)
+
+    def describe(self) -> str:
+        """The plan in one line, for the log before the first call."""
+        return (f"QPU budget: {self.num_calls} calls of at most {self.variables_per_call} variables, "
+                f"{self.num_reads} reads each: about {self.budget()['qpu_access_time_s']:.1f} s of QPU access "
+                f"time (D-Wave's timing model, {self.budget()['timing_model']})")
+
+    def blocks_record(self) -> dict:
+        return dict(block_size=self.block_size, num_blocks=self.num_blocks, variables_per_call=self.variables_per_call)
