@@ -30,8 +30,27 @@ def test_parameters_are_train_and_solver_config_fields_with_their_defaults():
         if field.name != "solver":
             assert params[field.name] == getattr(TrainConfig(), field.name), field.name
     solver = SolverConfig()
-    assert (params["solver"], params["num_reads"], params["num_sweeps"]) == (solver.name, solver.num_reads,
-                                                                           solver.num_sweeps)
+    for field in fields(SolverConfig):  # the noise model and the blocks included
+        if field.name not in ("name", "options"):
+            assert params[field.name] == getattr(solver, field.name), field.name
+    assert params["solver"] == solver.name
+
+
+def test_noise_model_and_blocks_train_as_on_the_command_line(tmp_path):
+    """The estimator runs the command line's code: same noise, same blocks, same QPU budget."""
+    out = tmp_path / "run.json"
+    assert main(["train", "--dataset", "digits", "--bits", "4", "--mode", "box", "--iterations", "2", "--solver", "sa",
+                 "--reads", "2", "--sweeps", "20", "--qpu-noise", "--block-size", "40", "--no-progress",
+                 "--out", str(out)]) == 0
+    result = read_result(out)
+    digits = load_dataset("digits")
+    pipeline = Pipeline([("cnn", FrozenCNNFeatures()), ("head", QuboHeadClassifier(
+        bits=4, mode="box", iterations=2, solver="sa", num_reads=2, num_sweeps=20, qpu_noise=True, block_size=40))])
+    pipeline.fit(digits.x_train, digits.y_train)
+    head = pipeline.named_steps["head"]
+    assert [r["train_loss"] for r in head.history_] == [r["train_loss"] for r in result["history"]]
+    assert head.qpu_records_["qpu_budget"] == result["qpu_budget"]
+    assert head.qpu_records_["blocks"] == result["blocks"]
 
 
 def test_pipeline_on_images_matches_the_command_line_exactly(tmp_path):

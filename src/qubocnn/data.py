@@ -34,6 +34,7 @@ LABELS = {
     "cifar10_jpeg": "CIFAR-10 (JPEG copy)",
 }
 EMNIST_SPLITS = ("byclass", "bymerge", "balanced", "letters", "digits", "mnist")
+DEFAULT_EMNIST_SPLIT = "balanced"
 NPZ_KEYS = ("x_train", "y_train", "x_test", "y_test")
 # What ../shared/data/install.sh puts into a data root; the other sets need a machine with internet.
 INSTALLABLE = ("mnist", "fashion_mnist", "cifar10_jpeg")
@@ -70,7 +71,7 @@ def load_dataset(
     name: str,
     root: str | os.PathLike | None = None,
     download: bool = False,
-    emnist_split: str = "balanced",
+    emnist_split: str = DEFAULT_EMNIST_SPLIT,
     limit_train: int | None = None,
     limit_test: int | None = None,
 ) -> Dataset:

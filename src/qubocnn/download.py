@@ -22,7 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from .data import LABELS, TORCHVISION_CLASSES, DataError, data_root, expected_files
+from .data import DEFAULT_EMNIST_SPLIT, LABELS, TORCHVISION_CLASSES, DataError, data_root, expected_files
 
 # torchvision's own sources (a test checks them against torchvision's classes); hard-coded because
 # the workflow asks at start-up, where importing torchvision would cost seconds on every call.
@@ -38,7 +38,7 @@ PROBE_SECONDS = 5.0
 DOWNLOAD_SOCKET_SECONDS = 60.0  # a stalled connection fails the job instead of hanging it
 
 
-def marker(name: str, root: str | Path, emnist_split: str = "balanced") -> Path:
+def marker(name: str, root: str | Path, emnist_split: str = DEFAULT_EMNIST_SPLIT) -> Path:
     """The file whose presence means a data set is installed under root (its test images)."""
     root = Path(root)
     if name == "cifar10":
@@ -52,7 +52,7 @@ def marker(name: str, root: str | Path, emnist_split: str = "balanced") -> Path:
     return root / f"{name}.npz"  # cifar10_jpeg, and any other name: DATA_ROOT/NAME.npz
 
 
-def present(name: str, root: str | Path, emnist_split: str = "balanced") -> bool:
+def present(name: str, root: str | Path, emnist_split: str = DEFAULT_EMNIST_SPLIT) -> bool:
     return name == "digits" or marker(name, root, emnist_split).exists()
 
 
@@ -93,7 +93,7 @@ def _move_into(staged: Path, target: Path, last: Path) -> None:
         path.replace(destination)
 
 
-def download(name: str, root: str | Path | None = None, emnist_split: str = "balanced") -> Path:
+def download(name: str, root: str | Path | None = None, emnist_split: str = DEFAULT_EMNIST_SPLIT) -> Path:
     """Download a torchvision data set into root (default: $QUBOCNN_DATA or data/) atomically;
     returns its marker file. Raises DataError (one line) when the download fails."""
     if name not in SOURCES:
@@ -130,7 +130,7 @@ def download(name: str, root: str | Path | None = None, emnist_split: str = "bal
     return done
 
 
-DEFAULTS = dict(dataset=None, data_root=None, emnist_split="balanced", config=None)
+DEFAULTS = dict(dataset=None, data_root=None, emnist_split=DEFAULT_EMNIST_SPLIT, config=None)
 
 
 def add_parser(commands) -> None:
@@ -138,7 +138,8 @@ def add_parser(commands) -> None:
     parser = commands.add_parser("download", help=text, description=text, argument_default=argparse.SUPPRESS)
     parser.add_argument("--dataset", help=", ".join(DOWNLOADABLE))
     parser.add_argument("--data-root", help="data root (default: $QUBOCNN_DATA or data/)")
-    parser.add_argument("--emnist-split", help="EMNIST split whose files mark it as present (default balanced)")
+    parser.add_argument("--emnist-split", help="EMNIST split whose files mark it as present (default "
+                        f"{DEFAULT_EMNIST_SPLIT})")
     parser.add_argument("--config", help="YAML file of option values")
 
 

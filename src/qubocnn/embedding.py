@@ -146,15 +146,13 @@ def representative_qubo(num_features: int, bits: int, seed: int = 0):
     projected onto num_features random Gaussian directions (correlated features of any size, as a
     frozen random CNN's are), class 0, W = 0, the default lam and box half-range of training."""
     from . import surrogate
-    from .qubo import ClassQubo, box_encoding
+    from .qubo import box_encoding, first_class_qubos
 
     pixels, labels = _standardised_digits()
     projection = np.random.default_rng(seed).normal(size=(pixels.shape[1], int(num_features)))
     X = surrogate.add_bias(pixels @ projection / np.sqrt(pixels.shape[1]))
-    W = np.zeros((X.shape[1], int(labels.max()) + 1))
-    G = surrogate.gradient(X, labels, W, DEFAULT_LAM)
-    return ClassQubo(surrogate.boehning_curvature(X, DEFAULT_LAM), G[:, 0], W[:, 0],
-                     box_encoding(X.shape[1], bits, DEFAULT_BOX_HALF_RANGE))
+    return first_class_qubos(X, labels, int(labels.max()) + 1, DEFAULT_LAM,
+                             lambda _, w: box_encoding(len(w), bits, DEFAULT_BOX_HALF_RANGE), [0])[0]
 
 
 def feasibility(num_features: int, bits: int) -> dict:

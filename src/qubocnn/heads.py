@@ -91,3 +91,30 @@ class Head:
     def predict(self, standardised: np.ndarray) -> np.ndarray:
         """Class indices 0..C-1."""
         return np.argmax(surrogate.add_bias(standardised) @ self.W, axis=1)
+
+
+def predict(path: str | os.PathLike, source, progress: bool = False) -> tuple[np.ndarray, float]:
+    """The class of every test example of `source` (a runspec.SourceSpec: a feature file of the
+    head's features, or a data set whose test images get the head's CNN and standardisation) by the
+    head file `path`, and the test accuracy."""
+    from .data import load_dataset
+    from .features import extract_features
+
+    if not path:
+        raise ValueError("give --head FILE: `qubocnn train --out RUN.json` writes RUN.head.npz")
+    head = Head.load(path)
+    if source.features:
+        features = FeatureSet.load(source.features)
+        head.check_features(features)
+        x_test, y_test = features.x_test, features.y_test
+    elif source.dataset:
+        dataset = load_dataset(source.dataset, root=source.data_root, download=source.download,
+                               emnist_split=source.emnist_split, limit_test=source.limit_test)
+        if dataset.num_classes != head.num_classes:
+            raise ValueError(f"{dataset.label} has {dataset.num_classes} classes, the head {head.num_classes}")
+        raw = extract_features(dataset.x_test, head.preset, head.feature_seed, progress=progress)
+        x_test, y_test = head.standardise(raw), dataset.y_test
+    else:
+        raise ValueError("give --features FILE or --dataset NAME")
+    predictions = head.predict(x_test)
+    return predictions, float(np.mean(predictions == y_test))

@@ -140,6 +140,23 @@ class ClassQubo:
         return class_surrogate(self.step(b), self.gradient, self.curvature)
 
 
+def class_qubos(H: np.ndarray, G: np.ndarray, W: np.ndarray, encoding_of, classes=None) -> list[ClassQubo]:
+    """The per-class QUBOs of the surrogate built at W (curvature H, gradient G, both from
+    qubocnn.surrogate): class c's on the grid `encoding_of(c, W[:, c])`, for every class or `classes`.
+    The one builder of class QUBOs: training, export and the hardware study all use it."""
+    chosen = range(W.shape[1]) if classes is None else classes
+    return [ClassQubo(H, G[:, c], W[:, c], encoding_of(c, W[:, c])) for c in chosen]
+
+
+def first_class_qubos(X: np.ndarray, y: np.ndarray, num_classes: int, lam: float, encoding_of,
+                      classes=None) -> list[ClassQubo]:
+    """The class QUBOs of a training run's first iteration (W = 0); X includes the bias column."""
+    from .surrogate import boehning_curvature, gradient
+
+    W = np.zeros((X.shape[1], num_classes))
+    return class_qubos(boehning_curvature(X, lam), gradient(X, y, W, lam), W, encoding_of, classes)
+
+
 def dense_qubo(problem: ClassQubo) -> tuple[np.ndarray, float]:
     """Upper-triangular Q (linear terms on the diagonal) and offset with E(b) = b^T Q b + offset."""
     H, g, s, delta = problem.curvature, problem.gradient, problem.shift, problem.delta

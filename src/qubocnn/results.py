@@ -28,6 +28,28 @@ def versions() -> dict:
     return found
 
 
+def method_name(mode: str) -> str:
+    """The `method` a training run records: `continuous-mm` or `qubo-MODE`."""
+    return "continuous-mm" if mode == "continuous" else f"qubo-{mode}"
+
+
+def method_key(run: dict) -> str:
+    """The method key every table and figure groups runs by: a baseline (`sgd`, `logreg`, `ridge`),
+    `continuous-mm`, or `qubo-MODE` with `-round` when the classical rounding solver replaced
+    annealing, `-always` when every answer was taken (the literal reading of the paper's loop) and
+    `-noise` when it trained under the QPU control-error model."""
+    method = run["method"]
+    if not method.startswith("qubo-"):
+        return method
+    if run.get("solver") == "round":
+        method += "-round"
+    if run.get("accept", "improving") == "always":
+        method += "-always"
+    if run.get("qpu_noise"):
+        method += "-noise"
+    return method
+
+
 def make_result(kind: str, method: str, features, fit: dict, config: dict, **extra) -> dict:
     """Assemble a result record from a fit (train.train_qubo_head or baselines.fit_baseline)."""
     return {

@@ -28,6 +28,7 @@ import numpy as np
 import scipy.linalg
 
 from .blocks import solve_in_blocks, solver_solve_fn
+from .options import option
 from .qpu_noise import DEFAULT_SIGMA_H, DEFAULT_SIGMA_J, ControlErrorComposite, check_sigma
 from .qubo import ClassQubo, integers_to_bits, to_bqm
 from .schedules import beta_range
@@ -41,18 +42,35 @@ _SET_BY_SOLVER = {"num_reads", "num_sweeps", "seed", "initial_states", "initial_
                   "initial_bits", "beta_schedule_type"}
 
 
+def block_size_value(value) -> int | None:
+    """A block size as given (None, a number of variables, or 'clique': the largest clique that
+    embeds on the default system) as a number of variables."""
+    if value is None:
+        return None
+    if str(value) == "clique":
+        from .embedding import DEFAULT_SYSTEM, max_clique_size
+        return max_clique_size(DEFAULT_SYSTEM)
+    if isinstance(value, bool) or not str(value).isdigit():
+        raise ValueError(f"block_size takes a number of variables or 'clique', got {value!r}")
+    return int(value)
+
+
 @dataclass(frozen=True)
 class SolverConfig:
-    name: str = "wsa"
-    num_reads: int = 4
-    num_sweeps: int = 200
-    options: dict = field(default_factory=dict)
-    # the QPU's control errors (qpu_noise.ControlErrorComposite), sigmas in the QPU's h and J units
-    qpu_noise: bool = False
-    sigma_h: float = DEFAULT_SIGMA_H
-    sigma_J: float = DEFAULT_SIGMA_J
-    # the most variables of one block QUBO (BlockSolver); None: each class QUBO in one piece
-    block_size: int | None = None
+    name: str = option("wsa", f"{', '.join(SOLVERS)}", flag="solver")
+    num_reads: int = option(4, "reads per QUBO", flag="reads")
+    num_sweeps: int = option(200, "sweeps per read", flag="sweeps")
+    options: dict = option(help="extra sampler argument, e.g. annealing_time=20 or chain_strength=2",
+                           default_factory=dict, flag="solver-option")
+    qpu_noise: bool = option(False, "sample under the QPU control-error model: the QPU's h/J range scaling plus "
+                                    "Gaussian errors (qpu_noise.ControlErrorComposite; solvers "
+                                    f"{', '.join(NOISE_MODEL_SOLVERS)})")
+    sigma_h: float = option(DEFAULT_SIGMA_H, "with --qpu-noise: sigma of the errors on h, in the QPU's units")
+    sigma_J: float = option(DEFAULT_SIGMA_J, "with --qpu-noise: sigma of the errors on J, in the QPU's units",
+                            flag="sigma-j")
+    block_size: int | None = option(None, "solve each class QUBO in blocks of at most N variables (an integer, or "
+                                          "'clique': the largest clique that embeds on an Advantage; default: "
+                                          "in one piece)", parse=block_size_value)
 
     def __post_init__(self):
         if self.name not in SOLVERS:

@@ -41,7 +41,9 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from . import surrogate
-from .qubo import DEFAULT_BOX_HALF_RANGE, ClassQubo, box_encoding, check_bits, to_bqm, trust_encoding
+from .options import option
+from .qubo import (DEFAULT_BOX_HALF_RANGE, ClassQubo, Encoding, box_encoding, check_bits, class_qubos,
+                   first_class_qubos, to_bqm, trust_encoding)
 from .solvers import Answer, Solver, SolverConfig, answer_from_samples, make_solver
 
 log = logging.getLogger("qubocnn.train")
@@ -53,22 +55,27 @@ STOP_WINDOW = 3
 
 @dataclass(frozen=True)
 class TrainConfig:
-    bits: int = 10
-    mode: str = "trust"
-    iterations: int = 30
-    lam: float = surrogate.DEFAULT_LAM
-    box_half_range: float = DEFAULT_BOX_HALF_RANGE
-    trust_half_range: float = 1.0
-    trust_max_half_range: float = 4.0
-    warm_start: bool = False
-    # None: the defaults that close the annealing gap in trust mode (6 refinements, MFISTA momentum)
+    bits: int = option(10, "K, bits per parameter (1..32)")
+    mode: str = option("trust", "box (the paper's fixed grid), trust (re-centred, adaptive) or continuous")
+    iterations: int = option(30, "majorise-minimise iterations")
+    lam: float = option(surrogate.DEFAULT_LAM, "L2 weight lambda")
+    box_half_range: float = option(DEFAULT_BOX_HALF_RANGE, "box mode: weights in [-R, R)")
+    trust_half_range: float = option(1.0, "trust mode: initial half-range")
+    trust_max_half_range: float = option(4.0, "trust mode: cap of the half-range")
+    warm_start: bool = option(False, "start every read from the current weights")
+    # None: the defaults that close the annealing gap in trust mode (refinements, MFISTA momentum)
     # and the paper's literal loop in box mode (neither)
-    refinements: int | None = None
-    accelerate: bool | None = None
-    accept: str = "improving"
-    tol: float = 0.0
-    seed: int = 0
-    jobs: int = 1
+    refinements: int | None = option(None, "extra QUBOs per class and iteration, re-centred at the best answer "
+                                           f"with half the range (default: {DEFAULT_TRUST_REFINEMENTS} in trust "
+                                           "mode, 0 in box mode)")
+    accelerate: bool | None = option(None, "MFISTA momentum: build each iteration's QUBOs at an extrapolated point "
+                                           "(default: on for trust and continuous, off for box)")
+    accept: str = option("improving", f"{' or '.join(ACCEPT_RULES)}: take a class's answer only if it lowers its "
+                                      "surrogate, or every answer (a literal reading of the paper's loop)")
+    tol: float = option(0.0, "stop once the training loss fell by less than this (relative) over the last "
+                             f"{STOP_WINDOW} iterations (0: run every iteration)")
+    seed: int = option(0, "random seed")
+    jobs: int = option(1, "threads solving the per-class QUBOs")
     solver: SolverConfig = field(default_factory=SolverConfig)
 
     def __post_init__(self):
@@ -137,12 +144,18 @@ def next_half_ranges(half_ranges: np.ndarray, accepted: np.ndarray, on_edge: np.
     return np.minimum(np.where(accepted & on_edge, 2 * half_ranges, half_ranges / 2), max_half_range)
 
 
-def _class_problem(config: TrainConfig, H, g, w_t, half_range) -> ClassQubo:
+def class_encoding(config: TrainConfig, w_t: np.ndarray, half_range: float | None = None) -> Encoding:
+    """The grid of a class QUBO of the run `config` describes: box mode's fixed grid, or trust mode's
+    grid centred at the anchor w_t with `half_range` (default: the initial trust half-range)."""
     if config.mode == "box":
-        encoding = box_encoding(len(w_t), config.bits, config.box_half_range)
-    else:
-        encoding = trust_encoding(w_t, config.bits, half_range)
-    return ClassQubo(H, g, w_t, encoding)
+        return box_encoding(len(w_t), config.bits, config.box_half_range)
+    return trust_encoding(w_t, config.bits, config.trust_half_range if half_range is None else half_range)
+
+
+def first_class_qubo(x_train, y_train, num_classes: int, c: int, config: TrainConfig) -> ClassQubo:
+    """Class c's QUBO of the first iteration (W = 0) of the run `config` describes."""
+    X = surrogate.add_bias(x_train)
+    return first_class_qubos(X, y_train, num_classes, config.lam, lambda _, w: class_encoding(config, w), [c])[0]
 
 
 def converged(losses, tol: float) -> bool:
@@ -247,7 +260,7 @@ class QuboTraining:
                 Z = anchor + best_steps
             else:
                 tick = time.perf_counter()
-                problems = [_class_problem(config, H, G[:, c], anchor[:, c], half_ranges[c]) for c in range(C)]
+                problems = class_qubos(H, G, anchor, lambda c, w: class_encoding(config, w, half_ranges[c]))
                 timings["build"] += time.perf_counter() - tick
                 answers = yield from self._rounds(it, problems, timings)
                 energies = np.array([a.energy for a in answers])

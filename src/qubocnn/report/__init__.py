@@ -16,11 +16,8 @@ from .figures import (figure_accuracy_vs_bits, figure_energy_gap, figure_hardwar
 from .formatting import Table, write_table
 from .loading import HARDWARE_SCHEMA, RESULT_SCHEMA, find_hardware, load_hardware, load_results
 from .runs import dataset_labels, dataset_order, group_runs, method_key, run_summary
-from .tables import (annealing_gap_table, baselines_table, collect_table, hardware_study_table, main_accuracy_table,
-                     make_tables, precision_table, qpu_precision_table, runtime_table)
-
-TABLES = ("main_accuracy", "baselines", "precision", "annealing_gap", "runtimes", "claims", "qubo_sizes",
-          "hardware_limits", "hardware_study", "qpu_precision")
+from .tables import (TABLES, annealing_gap_table, baselines_table, collect_table, hardware_study_table,
+                     main_accuracy_table, make_tables, precision_table, qpu_precision_table, runtime_table)
 
 __all__ = ["FIGURES", "FORMATS", "HARDWARE_SCHEMA", "RESULT_SCHEMA", "TABLES", "Table", "annealing_gap_table",
            "baselines_table", "claims_table", "collect_table", "dataset_labels", "dataset_order",

@@ -1,10 +1,6 @@
 """Grouping runs and the statistics over seeds that every table and figure shares.
 
-A run's method key names what was trained: a baseline (`sgd`, `logreg`, `ridge`), the continuous
-majorise-minimise path (`continuous-mm`), or a QUBO run: `qubo-MODE`, with `-round` when the
-classical rounding solver replaced annealing, `-always` when every answer was taken (the literal
-reading of the paper's loop) and `-noise` when it trained under the QPU control-error model (the
-hardware study, `qubocnn train --qpu-noise`).
+Runs are grouped by their method key (`results.method_key`).
 """
 
 from __future__ import annotations
@@ -16,6 +12,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from ..data import DATASETS as DATASET_ORDER  # the paper's order; any other data set follows
+from ..results import method_key  # noqa: F401 (the tables' and figures' grouping key)
 
 METHOD_LABELS = {
     "qubo-box": "QUBO box",
@@ -38,19 +35,6 @@ NOISE_METHODS = ("qubo-box-noise", "qubo-trust-noise")
 ANNEALED_METHODS = ("qubo-box", "qubo-box-always", "qubo-trust")
 BASELINES = ("sgd", "logreg", "ridge")
 TIMING_PARTS = ("curvature", "gradient", "build", "solve")
-
-
-def method_key(run: dict) -> str:
-    method = run["method"]
-    if not method.startswith("qubo-"):
-        return method
-    if run.get("solver") == "round":
-        method += "-round"
-    if run.get("accept", "improving") == "always":
-        method += "-always"
-    if run.get("qpu_noise"):
-        method += "-noise"
-    return method
 
 
 def is_qubo(run: dict) -> bool:

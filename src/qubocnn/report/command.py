@@ -1,0 +1,55 @@
+"""`qubocnn report`: the command that writes the tables and figures of result files."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from .figures import FIGURES, write_figures
+from .formatting import write_table
+from .loading import RESULT_SCHEMA, find_hardware, load_hardware, load_results
+from .readme import sync_readme
+from .tables import TABLES, collect_table, make_tables
+
+log = logging.getLogger("qubocnn")
+
+
+def run(options: dict) -> None:
+    """`qubocnn report ACTION`: collect, tables, figures or readme."""
+    if options["action"] == "readme":
+        names = sync_readme(options["readme"], options["tables_dir"])
+        log.info("updated %s: %s", options["readme"], ", ".join(names) or "no table blocks")
+        return
+    if not options["results"]:
+        raise ValueError("give --results: result JSON files or directories")
+    results = load_results(options["results"])
+    if not results:
+        raise ValueError(f"no {RESULT_SCHEMA} files in {' '.join(options['results'])}")
+    hardware = options["hardware"] or find_hardware(options["results"])
+    hardware_rows = load_hardware(hardware) if hardware else None
+    names = options["names"].split(",") if options["names"] else None
+    if options["action"] == "collect":
+        if not options.get("out"):
+            raise ValueError("missing --out: where should `qubocnn report collect` write its CSV?")
+        Path(options["out"]).parent.mkdir(parents=True, exist_ok=True)
+        Path(options["out"]).write_text(collect_table(results).to_csv())
+        log.info("wrote %s: %d runs", options["out"], len(results))
+        return
+    if not options["out_dir"]:
+        raise ValueError(f"missing --out-dir: where should `qubocnn report {options['action']}` write?")
+    if options["action"] == "tables":
+        tables = make_tables(results, hardware_rows)
+        unknown = sorted(set(names or ()) - set(TABLES))
+        if unknown:
+            raise ValueError(f"unknown table(s) {', '.join(unknown)}: choose from {', '.join(TABLES)}")
+        written = [path for name, table in tables.items() if names is None or name in names
+                   for path in write_table(table, options["out_dir"], options["latex_dir"])]
+    else:
+        unknown = sorted(set(names or ()) - set(FIGURES))
+        if unknown:
+            raise ValueError(f"unknown figure(s) {', '.join(unknown)}: choose from {', '.join(FIGURES)}")
+        written = write_figures(results, hardware_rows, options["out_dir"], formats=options["formats"].split(","),
+                                names=names)
+    log.info("wrote %d files from %d runs%s: %s", len(written), len(results),
+             f" and {hardware}" if hardware else " (no hardware file: no size table or figure)",
+             " ".join(str(p) for p in written))
