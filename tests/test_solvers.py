@@ -122,3 +122,12 @@ def test_beta_range_ignores_round_off_coefficients():
 def test_unknown_solver_refused():
     with pytest.raises(ValueError, match="unknown solver 'bogus'"):
         solvers.SolverConfig("bogus")
+
+
+@pytest.mark.parametrize("config", [solvers.SolverConfig("wsa", 2, 20), solvers.SolverConfig("sa", 2, 20),
+                                    solvers.SolverConfig("round"), solvers.SolverConfig("sa", 2, 20, block_size=6)])
+def test_an_answer_carries_the_bits_it_decodes_from(config):
+    problem = tiny_problem(bits=3, params=4)
+    answer = solve(problem, config)
+    np.testing.assert_array_equal(problem.encoding.decode(answer.bits), answer.weights)
+    assert problem.energies(answer.bits[None])[0] == answer.energy

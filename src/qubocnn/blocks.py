@@ -140,6 +140,6 @@ def solver_solve_fn(solver, warm_start: bool = False, answers: list | None = Non
         answer = solver.solve(sub, seed, initial_bits if warm_start else None)
         if answers is not None:
             answers.append(answer)
-        return sub.encoding.encode(answer.weights), answer.energy
+        return answer.bits, answer.energy
 
     return solve

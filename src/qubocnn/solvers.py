@@ -89,7 +89,8 @@ class SolverConfig:
 @dataclass(frozen=True)
 class Answer:
     """A class's answer: the decoded weight column, its surrogate value U_c - L(anchor) recomputed
-    in weight space, and whether it touches the edge of its grid (the step may want to go further)."""
+    in weight space, whether it touches the edge of its grid (the step may want to go further), and
+    the bits it decodes from (on its problem's grid), so no caller encodes the weights back."""
 
     weights: np.ndarray
     energy: float
@@ -97,6 +98,7 @@ class Answer:
     num_samples: int
     on_edge: bool
     info: dict = field(default_factory=dict)
+    bits: np.ndarray | None = None
 
 
 def _answer(problem: ClassQubo, bits: np.ndarray, started: float, info: dict | None = None) -> Answer:
@@ -105,7 +107,7 @@ def _answer(problem: ClassQubo, bits: np.ndarray, started: float, info: dict | N
     energies = problem.energies(bits)
     best = int(np.argmin(energies))
     return Answer(problem.encoding.decode(bits[best]), float(energies[best]), time.perf_counter() - started,
-                  len(bits), bool(problem.encoding.on_edge(bits[best]).any()), info or {})
+                  len(bits), bool(problem.encoding.on_edge(bits[best]).any()), info or {}, bits[best])
 
 
 def sample_parameters(sampler: dimod.Sampler) -> set[str]:
@@ -255,7 +257,8 @@ class BlockSolver(Solver):
         if block_infos:
             info["block_info"] = block_infos
         return Answer(problem.encoding.decode(solution.bits), solution.energy, time.perf_counter() - started,
-                      sum(a.num_samples for a in answers), bool(problem.encoding.on_edge(solution.bits).any()), info)
+                      sum(a.num_samples for a in answers), bool(problem.encoding.on_edge(solution.bits).any()), info,
+                      solution.bits)
 
 
 def steepest_bit_descent(problem: ClassQubo, integers: np.ndarray, max_flips: int | None = None) -> np.ndarray:

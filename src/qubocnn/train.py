@@ -321,7 +321,7 @@ class QuboTraining:
             first = qubos.answers if r == 0 else first
             best = qubos.answers if r == 0 else [a if a.energy <= b.energy else b
                                                  for a, b in zip(qubos.answers, best)]
-        return [Answer(b.weights, b.energy, float(t), int(n), f.on_edge, b.info)
+        return [Answer(b.weights, b.energy, float(t), int(n), f.on_edge, b.info, b.bits)
                 for b, t, n, f in zip(best, seconds, samples, first)]
 
 
