@@ -2,6 +2,7 @@
 reference, matched on the row keys, on small synthetic tables."""
 
 import csv
+import json
 
 import pytest
 
@@ -70,6 +71,9 @@ def test_report_per_row_and_a_visible_warning(tables, tmp_path, capsys):
     warnings = [line for line in err.splitlines() if line.startswith("WARNING")]
     assert warnings == ["WARNING: not reproduced: precision: dataset=digits, bits=5, mode=trust: differs: "
                         "test_accuracy_mean 0.954815 vs 0.957037 (-0.00222, -0.232%)"]
+    summary = json.loads(out.with_suffix(".json").read_text())
+    assert summary["rows"] == {"reproduced": 3, "differs": 1, "not run": 1, "no reference": 1}
+    assert summary["schema"] == reproduce.SUMMARY_SCHEMA and len(summary["differs"]) == 1
     report = out.read_text()
     assert "| digits | 5 | box | reproduced |" in report and "| mnist | 5 | trust | not run |" in report
     assert "| kmnist | 5 | trust | no reference |" in report and "## runtimes (1 reproduced)" in report

@@ -113,40 +113,50 @@ def test_paper_includes_only_rule_outputs():
     assert any(p.startswith("paper/tables/") for p in includes) and any(p.startswith("figures/") for p in includes)
 
 
+def qubo_variants(jobs) -> dict[str, list]:
+    """Rule qubo's jobs by their variant folder ("" for the main runs)."""
+    found = {}
+    for job in jobs["qubo"]:
+        parts = job[1][0].split("/")  # results/STUDY/runs/DATASET[/VARIANT]/qubo-....json
+        found.setdefault(parts[4] if len(parts) == 6 else "", []).append(job)
+    return found
+
+
 def test_targets_cover_every_dataset_and_the_smoke_study(tmp_path):
     full = dry_run_jobs(snakemake("-n", "--forceall", *EVERY_DATASET).stdout)
     config = load_config()
     # every data set on the default preset, and again on the hardware-sized one (small_preset)
     bits = len(config["bits"]) + len(config["small_preset"]["bits"])
     qubo_runs = len(config["datasets"]) * bits * len(config["modes"]) * len(config["seeds"])
-    assert len(full["qubo"]) == qubo_runs
+    variants = qubo_variants(full)
+    assert len(variants[""]) == qubo_runs
     assert len(full["baseline"]) == 2 * len(config["datasets"]) * len(config["seeds"]) * len(BASELINES)
     assert len(full["continuous"]) == 2 * len(config["datasets"]) * len(config["seeds"])
-    assert any("+clique/" in out[0] for _, out in full["qubo"])
+    assert any("+clique/" in out[0] for _, out in variants[""])
     # variants: rounding everywhere (box and trust); every answer taken in box mode on digits, and on
     # every data set at the paper's scale (the clique preset)
     small_bits = len(config["small_preset"]["bits"])
     rounding = len(config["datasets"]) * bits * 2 * len(config["seeds"])
     always = (len(config["bits"]) + len(config["datasets"]) * small_bits) * len(config["seeds"])
-    assert len(full["qubo_variant"]) == rounding + always
+    assert len(variants["round"]) + len(variants["always"]) == rounding + always
     study = config["hardware_study"]
-    assert len(full["qubo_hardware"]) == (len(study["datasets"]) * len(study["presets"]) * len(study["seeds"])
+    assert len(variants["qpu-model"]) == (len(study["datasets"]) * len(study["presets"]) * len(study["seeds"])
                                           * sum(len(bits) for bits in study["bits"].values()))
-    assert all("/qpu-model/" in out[0] for _, out in full["qubo_hardware"])
+    assert set(variants) == {"", "round", "always", "qpu-model"}  # one rule, the variant in the path
     assert {"tables_run", "figures_run", "notebook_run", "collect_run", "feasibility", "reproduce"} <= set(full)
     smoke = dry_run_jobs(snakemake("-n", "--forceall", "smoke").stdout)
-    assert len(smoke["qubo"]) == 4 and {"tables_smoke", "figures_smoke", "notebook_smoke"} <= set(smoke)
-    assert len(smoke["qubo_hardware"]) == 2
+    assert len(qubo_variants(smoke)[""]) == 4 and {"tables_smoke", "figures_smoke", "notebook_smoke"} <= set(smoke)
+    assert len(qubo_variants(smoke)["qpu-model"]) == 2
     assert all(out[0].startswith("results/smoke/") for _, out in smoke["figures_smoke"] + smoke["qubo"])
     # missing_data: skip leaves out the data sets without files (here: all but digits)
     env = dict(os.environ, QUBOCNN_DATA=str(tmp_path))
     skipped = snakemake("-n", "--forceall", "--config", "missing_data=skip", "download=False", env=env)
     assert skipped.returncode == 0, skipped.stderr
     jobs = dry_run_jobs(skipped.stdout)
-    assert len(jobs["qubo"]) == bits * len(config["modes"]) * len(config["seeds"])
+    assert len(qubo_variants(jobs)[""]) == bits * len(config["modes"]) * len(config["seeds"])
     assert {out[0].split("/")[3] for _, out in jobs["qubo"]} == {"digits", "digits+clique"}
     # the hardware study leaves out the same data sets (MNIST is in its config)
-    assert {out[0].split("/")[3] for _, out in jobs["qubo_hardware"]} == {"digits", "digits+clique"}
+    assert {out[0].split("/")[3] for _, out in qubo_variants(jobs)["qpu-model"]} == {"digits", "digits+clique"}
     assert "leaving out kmnist: no files under" in skipped.stderr
 
 

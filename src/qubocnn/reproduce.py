@@ -19,6 +19,8 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .results import write_result
+
 KEY_COLUMNS = ("dataset", "preset", "method", "mode", "bits", "seed", "system")
 # wall-clock measurements and file locations: never the same on two machines
 MACHINE_DEPENDENT = re.compile(r"^time_|_seconds$|_over_sgd$|^solve_fraction$|^path$")
@@ -186,7 +188,14 @@ def warnings(checks: list[TableCheck]) -> list[str]:
             for table in checks for row in table.rows if row.status == "differs"]
 
 
-DEFAULTS = dict(run=None, reference=None, out=None)
+SUMMARY_SCHEMA = "qubocnn.reproduction/1"
+DEFAULTS = dict(run=None, reference=None, out=None, summary=None)
+
+
+def summary_record(checks: list[TableCheck], run_dir, reference_dir) -> dict:
+    """The check's counts as JSON (what the workflow prints at the end of a run)."""
+    return {"schema": SUMMARY_SCHEMA, "run": str(run_dir), "reference": str(reference_dir),
+            "rows": {s: sum(t.count(s) for t in checks) for s in STATUSES}, "differs": warnings(checks)}
 
 
 def add_parser(commands) -> None:
@@ -195,6 +204,7 @@ def add_parser(commands) -> None:
     parser.add_argument("--run", help="the run's tables (CSV), e.g. results/run/tables")
     parser.add_argument("--reference", help="the reference tables (CSV), e.g. results/full/tables")
     parser.add_argument("--out", help="Markdown report to write")
+    parser.add_argument("--summary", help="JSON summary to write (default: --out with .json)")
 
 
 def run(options: dict) -> None:
@@ -205,6 +215,8 @@ def run(options: dict) -> None:
     out = Path(options["out"])
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(to_markdown(checks, options["run"], options["reference"]))
+    write_result(summary_record(checks, options["run"], options["reference"]),
+                 options["summary"] or out.with_suffix(".json"))
     found = warnings(checks)
     print(f"reproduction check ({out}): {summary(checks)}", file=sys.stderr)
     for line in found[:SHOWN_WARNINGS]:

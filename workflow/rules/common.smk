@@ -12,6 +12,8 @@ from snakemake.utils import validate
 
 from qubocnn import download as datasets_io
 from qubocnn.data import DATASETS as KNOWN_DATASETS
+from qubocnn.data import DEFAULT_EMNIST_SPLIT
+from qubocnn.data import data_root as package_data_root
 from qubocnn.report import FIGURES as FIGURE_NAMES
 from qubocnn.report import TABLES as TABLE_NAMES
 
@@ -26,6 +28,7 @@ CONDA_ENV = "../envs/qubocnn.yaml"
 # settings are the main configuration's, so `--config data_root=...` serves both studies.
 SMOKE_CONFIG = os.path.join(workflow.basedir, "config", "smoke.yaml")
 DATA_SETTINGS = ("data_root", "download", "missing_data", "emnist_split")
+HARDWARE_VARIANT = "qpu-model"  # the hardware study's runs: runs/DATASET/qpu-model/
 
 
 def _tools_on_path():
@@ -41,11 +44,12 @@ _tools_on_path()
 
 
 def data_root():
-    return config.get("data_root") or os.environ.get("QUBOCNN_DATA") or "data"
+    """The package's data root (qubocnn.data.data_root): config `data_root`, else $QUBOCNN_DATA, else data/."""
+    return str(package_data_root(config.get("data_root") or None))
 
 
 def emnist_split():
-    return config.get("emnist_split", "balanced")
+    return config.get("emnist_split", DEFAULT_EMNIST_SPLIT)
 
 
 def data_present(name):
@@ -140,7 +144,7 @@ wildcard_constraints:
     bits=r"\d+",
     seed=r"\d+",
     method="sgd|logreg|ridge",
-    variant="[a-z]+",
+    variant=r"([a-z-]+/)?",
 
 
 def split_dataset(dataset):
@@ -157,7 +161,7 @@ def source_args(wildcards):
     if config.get("data_root"):
         args += ["--data-root", config["data_root"]]
     if name == "emnist":
-        args += ["--emnist-split", config.get("emnist_split", "balanced")]
+        args += ["--emnist-split", emnist_split()]
     for key in ("limit_train", "limit_test"):
         if study.get(key):
             args += [f"--{key.replace('_', '-')}", str(study[key])]
@@ -166,16 +170,14 @@ def source_args(wildcards):
 
 def train_args(wildcards):
     """Refinements apply to trust mode only: box mode stays the paper's literal method. A variant
-    (config `variants`) changes the solver or the acceptance rule of the same runs."""
-    s = STUDIES[wildcards.study]
-    variant = s.get("variants", {}).get(getattr(wildcards, "variant", None), {})
-    return run_args(s, wildcards.mode, variant.get("solver", s["solver"]), variant.get("accept", "improving"))
-
-
-def hardware_study_args(wildcards):
-    """The main runs' settings under the QPU control-error model, in clique-sized blocks; the model
-    wraps a dimod sampler, so dwave-samplers' SA anneals."""
-    return run_args(STUDIES[wildcards.study], wildcards.mode, "sa") + " --qpu-noise --block-size clique"
+    folder (config `variants`) changes the solver or the acceptance rule of the same runs; the
+    hardware study's (HARDWARE_VARIANT) trains the main runs' settings under the QPU control-error
+    model in clique-sized blocks (the model wraps a dimod sampler, so dwave-samplers' SA anneals)."""
+    s, variant = STUDIES[wildcards.study], wildcards.variant.rstrip("/")
+    if variant == HARDWARE_VARIANT:
+        return run_args(s, wildcards.mode, "sa") + " --qpu-noise --block-size clique"
+    settings = s.get("variants", {}).get(variant, {})
+    return run_args(s, wildcards.mode, settings.get("solver", s["solver"]), settings.get("accept", "improving"))
 
 
 def run_args(s, mode, solver, accept="improving"):
@@ -236,7 +238,7 @@ def run_files(study):
 
 
 def hardware_study_files(study):
-    """The hardware study's runs (config `hardware_study`): runs/DATASET[+PRESET]/qpu-model/, for the
+    """The hardware study's runs (config `hardware_study`): runs/DATASET[+PRESET]/HARDWARE_VARIANT/, for the
     data sets the study has (a data set left out for lack of data is left out here too)."""
     hw = STUDIES[study].get("hardware_study")
     if not hw:
@@ -245,7 +247,7 @@ def hardware_study_files(study):
     for dataset in (d for d in hw["datasets"] if d in STUDIES[study]["datasets"]):
         for preset in hw["presets"]:
             folder = dataset if preset == STUDIES[study]["preset"] else f"{dataset}+{preset}"
-            files += [f"results/{study}/runs/{folder}/qpu-model/qubo-{mode}-K{bits}-seed{seed}.json"
+            files += [f"results/{study}/runs/{folder}/{HARDWARE_VARIANT}/qubo-{mode}-K{bits}-seed{seed}.json"
                       for mode, bits_list in hw["bits"].items() for bits in bits_list for seed in hw["seeds"]]
     return files
 

@@ -1,6 +1,6 @@
 # Reproducible outputs: where each study writes, and the fixed dates that keep its files byte-stable.
 
-import re
+import json
 import subprocess
 
 from snakemake.exceptions import WorkflowError
@@ -89,18 +89,16 @@ def latex_options(input, output):
     return f"-outdir={relative(output[0])} -usepretex={shlex.quote(pretex)}"
 
 
-def reproduction_summary(path="results/run/reproduction.md"):
-    """The reproduction check's counts (its report's "Rows:" line), or why there is none."""
+def reproduction_summary(path="results/run/reproduction.json"):
+    """The reproduction check's counts (the JSON summary `qubocnn reproduce` writes), or why there is none."""
     found = Path(path)
     if not found.exists():
         return "no reproduction check: the run's tables were not made (see the errors above)"
-    counts = next((line for line in found.read_text().splitlines() if line.startswith("Rows: ")), "Rows: ?")
-    differ = re.search(r"(\d+) differs", counts)
-    if differ and differ.group(1) != "0":
-        verdict = f"WARNING: {differ.group(1)} rows differ from the reference"
-    else:
-        verdict = "nothing differs from the reference"
-    return f"reproduction check ({path}): {counts[6:].split('.')[0]}; {verdict}"
+    rows = json.loads(found.read_text())["rows"]
+    verdict = (f"WARNING: {rows['differs']} rows differ from the reference" if rows["differs"] else
+               "nothing differs from the reference")
+    counts = ", ".join(f"{count} {status}" for status, count in rows.items())
+    return f"reproduction check ({found.with_suffix('.md')}): {counts}; {verdict}"
 
 
 def end_of_run(targets, finished):

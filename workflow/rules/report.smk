@@ -123,13 +123,14 @@ rule copy_hardware_reference:
 
 rule reproduce:
     """The reproduction check of `make run`: the run's tables against the committed reference, row by
-    row (results/run/reproduction.md; differing rows are printed as warnings). The reference is a
+    row (results/run/reproduction.md, its counts in reproduction.json; differing rows are printed as warnings). The reference is a
     parameter, not an input, so that no rule is ever asked to remake it."""
     input:
         [path for path in view_targets("run") if path.endswith(".csv")],
     localrule: True
     output:
-        "results/run/reproduction.md",
+        report="results/run/reproduction.md",
+        summary="results/run/reproduction.json",
     log:
         "logs/run/reproduce.log",
     params:
@@ -138,7 +139,8 @@ rule reproduce:
     conda:
         CONDA_ENV
     shell:
-        "qubocnn reproduce --run {params.run} --reference {params.reference} --out {output} 2>&1 | tee {log}"
+        "qubocnn reproduce --run {params.run} --reference {params.reference} --out {output.report} "
+        "--summary {output.summary} 2>&1 | tee {log}"
 
 
 # The report on each view's LaTeX tables and PDF figures; main.tex reads \tablesdir and \figuresdir

@@ -26,62 +26,18 @@ rule features:
 
 
 rule qubo:
-    """One QUBO training run: data set x bit width K x encoding mode x seed."""
+    """One QUBO training run: data set x bit width K x encoding mode x seed. The variant folder is
+    empty for the main runs; a comparison run (config `variants`) changes the solver or the
+    acceptance rule, and `qpu-model/` (config `hardware_study`) trains under the QPU control-error
+    model, every class QUBO solved in clique-sized blocks, and records the QPU budget."""
     input:
         features_file,
     output:
-        "results/{study}/runs/{dataset}/qubo-{mode}-K{bits}-seed{seed}.json",
+        "results/{study}/runs/{dataset}/{variant}qubo-{mode}-K{bits}-seed{seed}.json",
     log:
-        "logs/{study}/runs/{dataset}/qubo-{mode}-K{bits}-seed{seed}.log",
+        "logs/{study}/runs/{dataset}/{variant}qubo-{mode}-K{bits}-seed{seed}.log",
     params:
         options=train_args,
-    threads: train_threads
-    resources:
-        mem_mb=8000,
-        runtime=train_runtime,
-    conda:
-        CONDA_ENV
-    shell:
-        "OMP_NUM_THREADS={threads} MKL_NUM_THREADS={threads} NUMBA_NUM_THREADS={threads} "
-        "qubocnn train --features {input} --bits {wildcards.bits} --mode {wildcards.mode} "
-        "--seed {wildcards.seed} {params.options} --jobs {threads} --no-progress --out {output} "
-        "> {log} 2>&1 || {{ tail -n 1 {log} >&2; exit 1; }}"
-
-
-rule qubo_variant:
-    """A comparison run (config `variants`): the same run with another solver or acceptance rule."""
-    input:
-        features_file,
-    output:
-        "results/{study}/runs/{dataset}/{variant}/qubo-{mode}-K{bits}-seed{seed}.json",
-    log:
-        "logs/{study}/runs/{dataset}/{variant}/qubo-{mode}-K{bits}-seed{seed}.log",
-    params:
-        options=train_args,
-    threads: train_threads
-    resources:
-        mem_mb=8000,
-        runtime=train_runtime,
-    conda:
-        CONDA_ENV
-    shell:
-        "OMP_NUM_THREADS={threads} MKL_NUM_THREADS={threads} NUMBA_NUM_THREADS={threads} "
-        "qubocnn train --features {input} --bits {wildcards.bits} --mode {wildcards.mode} "
-        "--seed {wildcards.seed} {params.options} --jobs {threads} --no-progress --out {output} "
-        "> {log} 2>&1 || {{ tail -n 1 {log} >&2; exit 1; }}"
-
-
-rule qubo_hardware:
-    """A hardware-study run (config `hardware_study`): one QUBO training run under the QPU
-    control-error model, every class QUBO solved in clique-sized blocks; records the QPU budget."""
-    input:
-        features_file,
-    output:
-        "results/{study}/runs/{dataset}/qpu-model/qubo-{mode}-K{bits}-seed{seed}.json",
-    log:
-        "logs/{study}/runs/{dataset}/qpu-model/qubo-{mode}-K{bits}-seed{seed}.log",
-    params:
-        options=hardware_study_args,
     threads: train_threads
     resources:
         mem_mb=8000,
