@@ -263,10 +263,10 @@ def run_train(options: dict) -> None:
                          mode=config.mode, solver=config.solver.name if config.mode != "continuous" else None,
                          accelerated=config.accelerated, refinements=config.num_refinements,
                          accept=config.accept, tol=config.tol, iterations_run=fit["iterations_run"],
-                         qubo=problem_size(features.num_features, config.bits),
-                         head=Head.of_run(fit["W"], features).save(head_path(options["out"])).name,
+                         qubo=problem_size(features.num_features, config.bits), head=head_path(options["out"]).name,
                          **(qpu_records(solver, run_solver, calls) if targets_qpu else {}))
-    write_result(result, options["out"])
+    # one unit: the head first, the result that names it last; a failure leaves both as they were
+    write_result(result, options["out"], also={head_path(options["out"]): Head.of_run(fit["W"], features).write})
     log.info("wrote %s: test accuracy %.4f, train loss %.4f", options["out"], fit["test_accuracy"], fit["train_loss"])
 
 
@@ -472,9 +472,8 @@ DEFAULTS["report"] = dict(action=None, results=None, hardware=None, out_dir=None
 
 
 def run_report(options: dict) -> None:
-    from pathlib import Path
-
     from . import report
+    from .outputs import write_text
 
     if options["action"] == "readme":
         from .report.readme import sync_readme
@@ -493,8 +492,7 @@ def run_report(options: dict) -> None:
     if options["action"] == "collect":
         if not options.get("out"):
             raise ValueError("missing --out: where should `qubocnn report collect` write its CSV?")
-        Path(options["out"]).parent.mkdir(parents=True, exist_ok=True)
-        Path(options["out"]).write_text(report.collect_table(results).to_csv())
+        write_text(options["out"], report.collect_table(results).to_csv())
         log.info("wrote %s: %d runs", options["out"], len(results))
         return
     if not options["out_dir"]:
@@ -524,17 +522,29 @@ DEFAULTS["download"], COMMANDS["download"] = download.DEFAULTS, download.run
 
 
 def main(argv=None) -> int:
-    from .data import DataError
+    from .outputs import check_command_outputs
     from .qpu import HardwareError
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s", datefmt="%H:%M:%S")
     try:
         command, options = parse_options(argv)
+        check_command_outputs(command, options)  # before any work: no output over an input, none unwritable
         COMMANDS[command](options)
-    except (DataError, ValueError, FileNotFoundError, HardwareError) as error:
-        print(f"qubocnn: error: {error}", file=sys.stderr)
+    # anticipated: bad input (ValueError, DataError), files and the network (OSError: requests' and
+    # dwave-cloud-client's errors are OSErrors), a missing QPU, a YAML file that does not parse
+    except (ValueError, OSError, HardwareError, yaml.YAMLError) as error:
+        print(f"qubocnn: error: {one_line(error)}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("qubocnn: interrupted (earlier outputs are intact)", file=sys.stderr)
+        return 130
     return 0
+
+
+def one_line(error: BaseException) -> str:
+    """An error's message on one line (YAML's and some network errors span several)."""
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    return "; ".join(lines) or type(error).__name__
 
 
 if __name__ == "__main__":
