@@ -251,6 +251,8 @@ def make_feature_set(
 ) -> FeatureSet:
     """Extract and standardise the frozen-CNN features of both splits of a data set."""
     feature_dimension(preset_name, dataset.x_train.shape[1:])  # fail on a bad preset before any work
+    if seed < 0:
+        raise ValueError(f"the feature seed must be >= 0 (numpy takes no negative seed), got {seed}")
     train = extract_features(dataset.x_train, preset_name, seed, progress=progress)
     test = extract_features(dataset.x_test, preset_name, seed, progress=progress)
     x_train, x_test, statistics = standardise(train, test)

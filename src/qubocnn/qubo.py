@@ -93,16 +93,23 @@ class Encoding:
         return (v == 0) | (v == 2.0**self.bits - 1)
 
 
+def check_half_range(half_range: float, name: str = "half-range") -> float:
+    """A grid's half-range must be a positive finite number (a negative one flips the grid)."""
+    if not half_range > 0 or not np.isfinite(half_range):
+        raise ValueError(f"{name} must be a positive number, got {half_range}")
+    return float(half_range)
+
+
 def box_encoding(num_params: int, bits: int, half_range: float) -> Encoding:
     """The paper's literal grid: centred at zero, the same fixed range at every iteration."""
     bits = check_bits(bits)
-    return Encoding(np.zeros(num_params), float(half_range) / 2.0 ** (bits - 1), bits)
+    return Encoding(np.zeros(num_params), check_half_range(half_range) / 2.0 ** (bits - 1), bits)
 
 
 def trust_encoding(centre: np.ndarray, bits: int, half_range: float) -> Encoding:
     """A grid centred at the current weights, so keeping them is always feasible."""
     bits = check_bits(bits)
-    return Encoding(np.asarray(centre, dtype=float).copy(), float(half_range) / 2.0 ** (bits - 1), bits)
+    return Encoding(np.asarray(centre, dtype=float).copy(), check_half_range(half_range) / 2.0 ** (bits - 1), bits)
 
 
 @dataclass(frozen=True)
