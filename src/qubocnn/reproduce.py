@@ -19,6 +19,8 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import outputs
+
 KEY_COLUMNS = ("dataset", "preset", "method", "mode", "bits", "seed", "system")
 # wall-clock measurements and file locations: never the same on two machines
 MACHINE_DEPENDENT = re.compile(r"^time_|_seconds$|_over_sgd$|^solve_fraction$|^path$")
@@ -202,9 +204,7 @@ def run(options: dict) -> None:
         if not options[option]:
             raise ValueError(f"missing --{option}: which tables directory?")
     checks = compare_dirs(options["run"], options["reference"])
-    out = Path(options["out"])
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(to_markdown(checks, options["run"], options["reference"]))
+    out = outputs.write_text(options["out"], to_markdown(checks, options["run"], options["reference"]))
     found = warnings(checks)
     print(f"reproduction check ({out}): {summary(checks)}", file=sys.stderr)
     for line in found[:SHOWN_WARNINGS]:
