@@ -21,22 +21,20 @@ install: $(BIN)/qubocnn
 test: install
 	$(BIN)/pytest -q
 
-# A lock left by a hard stop (power loss, OOM killer) is removed when no Snakemake process runs here.
-UNLOCK := $(BIN)/python workflow/scripts/unlock_stale.py $(BIN)/snakemake
+# A lock left by a hard stop (power loss, OOM killer) is removed when no Snakemake process runs here;
+# the script then prints --rerun-incomplete, so the jobs the stop cut short run again.
+UNLOCK := flags=$$($(BIN)/python workflow/scripts/unlock_stale.py $(BIN)/snakemake) &&
 
 run: install
-	$(UNLOCK)
-	$(BIN)/snakemake --cores $(CORES) --keep-going $(CONFIG_ARGS)
+	$(UNLOCK) $(BIN)/snakemake --cores $(CORES) --keep-going $(CONFIG_ARGS) $$flags
 
 smoke: install
-	$(UNLOCK)
-	$(BIN)/snakemake --cores $(CORES) smoke
+	$(UNLOCK) $(BIN)/snakemake --cores $(CORES) smoke $$flags
 
 # Maintainers: rewrite the committed reference (results/full/, figures/, paper/tables/) from the runs
 # of `make run` and `make smoke`; it refuses a run that left out data sets.
 reference: install
-	$(UNLOCK)
-	$(BIN)/snakemake --cores $(CORES) reference reference_smoke $(CONFIG_ARGS)
+	$(UNLOCK) $(BIN)/snakemake --cores $(CORES) reference reference_smoke $(CONFIG_ARGS) $$flags
 
 # The SLURM profile for real: a one-node SLURM cluster on this machine runs the smoke study (as root).
 slurm-check: install

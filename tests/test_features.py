@@ -132,7 +132,7 @@ def test_feature_set_round_trip(tmp_path):
 
 
 def test_feature_set_load_errors(tmp_path):
-    with pytest.raises(FileNotFoundError, match="make_feature_set"):
+    with pytest.raises(FileNotFoundError, match="qubocnn features --dataset"):
         FeatureSet.load(tmp_path / "absent.npz")
     np.savez(tmp_path / "other.npz", x_train=np.zeros(3))
     with pytest.raises(ValueError, match="not a qubocnn feature file"):

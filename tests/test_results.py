@@ -11,7 +11,8 @@ from qubocnn.results import REQUIRED, SCHEMA, read_result, write_result
 def minimal_result():
     result = {key: None for key in REQUIRED}
     result.update(schema=SCHEMA, kind="baseline", method="ridge", dataset="digits", test_accuracy=np.float64(0.9),
-                  history=[{"iteration": np.int64(0)}], timings={"total": 1.0})
+                  train_accuracy=0.95, train_loss=0.2, history=[{"iteration": np.int64(0)}], config={},
+                  versions={}, timings={"total": 1.0})
     return result
 
 

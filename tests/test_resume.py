@@ -1,13 +1,18 @@
 """Resuming after a hard stop: `make run` removes a stale Snakemake lock by itself, but never the
-lock of a Snakemake process that is still running in the directory."""
+lock of a Snakemake process that is still running in the directory, and reruns the jobs the stop
+left incomplete."""
 
+import contextlib
 import os
+import shlex
 import shutil
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 # the snakemake command `make run` passes: the one of this Python's environment
@@ -71,6 +76,49 @@ def test_lock_of_a_running_snakemake_is_kept(tmp_path):
 def test_make_run_and_smoke_check_the_lock_first():
     for target in ("run", "smoke"):
         plan = subprocess.run(["make", "-n", target], cwd=ROOT, capture_output=True, text=True, timeout=60).stdout
-        lines = plan.splitlines()
-        unlock = next(i for i, line in enumerate(lines) if "unlock_stale.py" in line)
-        assert any("snakemake --cores" in line for line in lines[unlock + 1:]), plan
+        # the check's output (--rerun-incomplete after a stale lock) goes to the snakemake command after it
+        line = next(line for line in plan.splitlines() if "unlock_stale.py" in line)
+        assert line.startswith("flags=$(") and ") && " in line, plan
+        assert "snakemake --cores" in line.split(") && ", 1)[1] and line.endswith(" $flags"), plan
+
+
+# A job that has begun its output when it is killed: Snakemake marks such outputs incomplete.
+SLOW_SNAKEFILE = """
+rule all:
+    output: "out.txt"
+    params: seconds=config.get("seconds", 0)
+    shell: "echo partial > {output}; sleep {params.seconds}; echo done > {output}"
+"""
+
+
+@pytest.mark.parametrize("killed", ["workflow", "main process"])
+def test_a_run_killed_mid_job_resumes_with_the_make_recipe(tmp_path, killed):
+    """SIGKILL while the job has written part of its output (the whole process group, or only the
+    main Snakemake process while its job runs on and finishes); the recipe of `make run` resumes."""
+    (tmp_path / "Snakefile").write_text(SLOW_SNAKEFILE)
+    seconds = 60 if killed == "workflow" else 3
+    command = [sys.executable, "-m", "snakemake", "--cores", "1", "--config", f"seconds={seconds}"]
+    running = subprocess.Popen(command, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                               start_new_session=True)
+    output = tmp_path / "out.txt"
+    try:
+        deadline = time.monotonic() + 90
+        while not output.exists():
+            assert time.monotonic() < deadline and running.poll() is None, "the job did not start"
+            time.sleep(0.1)
+        if killed == "workflow":
+            os.killpg(running.pid, signal.SIGKILL)
+        else:
+            os.kill(running.pid, signal.SIGKILL)
+        running.wait(timeout=60)
+        if killed == "main process":  # the orphaned job ends on its own
+            while output.read_text() != "done\n":
+                assert time.monotonic() < deadline, "the orphaned job did not finish"
+                time.sleep(0.2)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(running.pid, signal.SIGKILL)
+    recipe = f"flags=$({shlex.join(UNLOCK)}) && {shlex.join(command[:-1])} seconds=0 $flags"
+    resumed = subprocess.run(["bash", "-c", recipe], cwd=tmp_path, capture_output=True, text=True, timeout=180)
+    assert resumed.returncode == 0, resumed.stderr
+    assert output.read_text() == "done\n"

@@ -107,6 +107,12 @@ def fit_baseline(method, x_train, y_train, x_test, y_test, num_classes, lam, see
     if method not in METHODS:
         raise ValueError(f"unknown baseline {method!r}: choose one of {', '.join(METHODS)}")
     surrogate.check_features(x_train, x_test)
+    surrogate.check_lam(lam)
+    if seed < 0:
+        raise ValueError(f"seed must be >= 0, got {seed}")
+    for name in ("epochs", "batch_size"):
+        if name in sgd_options and not sgd_options[name] >= 1:
+            raise ValueError(f"sgd {name} must be >= 1, got {sgd_options[name]}")
     X, X_test = surrogate.add_bias(x_train), surrogate.add_bias(x_test)
     started = time.perf_counter()
     extra = {}

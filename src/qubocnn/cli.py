@@ -16,7 +16,8 @@ import sys
 import yaml
 
 from . import __version__, download, options, reproduce
-from .runspec import RunSpec, SourceSpec
+from .commands import COMMANDS
+from .runspec import SourceSpec
 from .solvers import SolverConfig
 from .train import TrainConfig
 
@@ -134,116 +135,30 @@ def parse_options(argv=None) -> tuple[str, dict]:
     return command, values
 
 
-def run_features(values: dict) -> None:
-    features = options.instance(SourceSpec, values).load(values["seed"], values["progress"])
-    features.save(values["out"])
-    log.info("wrote %s: %s, %d features, %d train / %d test", values["out"], features.label,
-             features.num_features, len(features.y_train), len(features.y_test))
-
-
-def run_train(values: dict) -> None:
-    from .runspec import run
-
-    result = run(RunSpec.from_options(values), progress=values["progress"])
-    result.save(values["out"])
-    log.info("wrote %s: test accuracy %.4f, train loss %.4f", values["out"], result.record["test_accuracy"],
-             result.record["train_loss"])
-
-
-def run_predict(values: dict) -> None:
-    from .heads import predict
-    from .results import write_result
-
-    predictions, accuracy = predict(values["head"], options.instance(SourceSpec, values), values["progress"])
-    write_result({"schema": "qubocnn.predictions/1", "head": values["head"],
-                  "source": values["features"] or values["dataset"], "test_accuracy": accuracy,
-                  "predictions": predictions}, values["out"])
-    log.info("wrote %s: test accuracy %.4f", values["out"], accuracy)
-
-
-def run_baseline(values: dict) -> None:
-    from .baselines import METHODS, fit_baseline
-    from .results import make_result, write_result
-
-    if values["method"] not in METHODS:
-        raise ValueError(f"unknown baseline {values['method']!r}: choose one of {', '.join(METHODS)}")
-    features = options.instance(SourceSpec, values).load(values["seed"], values["progress"])
-    sgd = {}
-    if values["method"] == "sgd":
-        sgd = {k: values[k] for k in ("epochs", "momentum", "batch_size", "validation_fraction")
-               if values[k] is not None}
-        if values["lr"] is not None:
-            try:
-                sgd["learning_rates"] = [float(lr) for lr in str(values["lr"]).split(",")]
-            except ValueError:
-                raise ValueError(f"--lr takes comma-separated numbers, got {values['lr']!r}") from None
-    fit = fit_baseline(values["method"], features.x_train, features.y_train, features.x_test, features.y_test,
-                       features.num_classes, values["lam"], seed=values["seed"], progress=values["progress"], **sgd)
-    extra = {"sgd": fit["sgd"]} if "sgd" in fit else {}
-    write_result(make_result("baseline", values["method"], features, fit, values, seed=values["seed"], **extra),
-                 values["out"])
-    log.info("wrote %s: test accuracy %.4f", values["out"], fit["test_accuracy"])
-
-
-def run_export_qubo(values: dict) -> None:
-    from .qubo import export_qubo
-    from .replay import checked_class, replayed_qubo
-
-    if values["run"]:
-        # the command line may name the run's features (e.g. the file moved)
-        moved = {k: values[k] for k in ("features", "dataset")} if values["features"] or values["dataset"] else None
-        problem, metadata = replayed_qubo(values["run"], values["iteration"], values["target_class"], moved,
-                                          values["replay_on_qpu"], values["progress"])
-    else:
-        from .train import first_class_qubo
-
-        if values["iteration"] != 1:
-            raise ValueError("--iteration needs --run RESULT.json: the run whose iteration to replay")
-        features = options.instance(SourceSpec, values).load(values["seed"], values["progress"])
-        c = checked_class(values["target_class"], features.num_classes)
-        config = TrainConfig(bits=values["bits"], mode=values["mode"], lam=values["lam"],
-                             box_half_range=values["half_range"], trust_half_range=values["half_range"])
-        problem = first_class_qubo(features.x_train, features.y_train, features.num_classes, c, config)
-        metadata = {"dataset": features.dataset, "class": c, "bits": values["bits"], "mode": values["mode"]}
-    path = export_qubo(problem, values["out"], metadata=metadata)
-    log.info("wrote %s: %d variables", path, problem.num_variables)
-
-
-def run_hardware(values: dict) -> None:
-    from .embedding import feasibility_table
-    from .features import feature_dimension
-    from .results import write_result
-
-    image_shapes = {"8 px (digits)": (1, 8, 8), "28 px (MNIST-like)": (1, 28, 28), "32 px RGB (CIFAR-10)": (3, 32, 32)}
-    dims = {f"{preset}, {label}": feature_dimension(preset, shape)
-            for preset in values["presets"].split(",") for label, shape in image_shapes.items()}
-    bits = [int(k) for k in str(values["bits"]).split(",")]
-    write_result({"schema": "qubocnn.hardware/1", "rows": feasibility_table(dims, bits)}, values["out"])
-    log.info("wrote %s", values["out"])
-
-
-def run_report(values: dict) -> None:
-    from .report.command import run  # the report package loads plotting: only when asked
-    run(values)
-
-
-COMMANDS = {"features": run_features, "train": run_train, "predict": run_predict, "baseline": run_baseline,
-            "export-qubo": run_export_qubo, "hardware": run_hardware, "report": run_report,
-            "reproduce": reproduce.run, "download": download.run}
-
-
 def main(argv=None) -> int:
-    from .data import DataError
+    from .outputs import check_command_outputs
     from .qpu import HardwareError
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s", datefmt="%H:%M:%S")
     try:
         command, values = parse_options(argv)
+        check_command_outputs(command, values)  # before any work: no output over an input, none unwritable
         COMMANDS[command](values)
-    except (DataError, ValueError, FileNotFoundError, HardwareError) as error:
-        print(f"qubocnn: error: {error}", file=sys.stderr)
+    # anticipated: bad input (ValueError, DataError), files and the network (OSError: requests' and
+    # dwave-cloud-client's errors are OSErrors), a missing QPU, a YAML file that does not parse
+    except (ValueError, OSError, HardwareError, yaml.YAMLError) as error:
+        print(f"qubocnn: error: {one_line(error)}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("qubocnn: interrupted (earlier outputs are intact)", file=sys.stderr)
+        return 130
     return 0
+
+
+def one_line(error: BaseException) -> str:
+    """An error's message on one line (YAML's and some network errors span several)."""
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    return "; ".join(lines) or type(error).__name__
 
 
 if __name__ == "__main__":

@@ -100,7 +100,7 @@ def load_dataset(
         raise DataError(f"unknown dataset {name!r}: choose one of {choices} or a path to an .npz file")
     x_train, y_train = keep_first(x_train, y_train, limit_train, "limit_train")
     x_test, y_test = keep_first(x_test, y_test, limit_test, "limit_test")
-    return Dataset(
+    dataset = Dataset(
         name=str(name),
         label=label,
         x_train=as_nchw_unit(x_train, name),
@@ -109,6 +109,26 @@ def load_dataset(
         y_test=np.asarray(y_test, dtype=np.int64),
         num_classes=int(num_classes),
     )
+    check_splits(dataset.x_train.shape[1:], dataset.x_test.shape[1:], dataset.y_train, dataset.y_test, name, "images")
+    return dataset
+
+
+def check_splits(train_shape: tuple, test_shape: tuple, y_train: np.ndarray, y_test: np.ndarray,
+                 source, what: str) -> None:
+    """Refuse splits no head can be trained and scored on: fewer than 2 training examples or
+    classes (a single class trains to accuracy 1.0 at loss 0), an empty test split (its accuracy
+    is NaN) or train and test examples of different shapes."""
+    if len(y_train) < 2:
+        raise DataError(f"{source}: {len(y_train)} training example(s): training needs at least 2, of 2 classes")
+    classes = np.unique(y_train)
+    if len(classes) < 2:
+        raise DataError(f"{source}: every training example is of class {classes[0]}: a classifier needs at "
+                        "least 2 classes (a larger --limit-train?)")
+    if len(y_test) == 0:
+        raise DataError(f"{source}: the test split is empty: its accuracy would be undefined")
+    if tuple(train_shape) != tuple(test_shape):
+        raise DataError(f"{source}: training {what} have shape {tuple(train_shape)} per example, test {what} "
+                        f"{tuple(test_shape)}: both splits must share one shape")
 
 
 def keep_first(images: np.ndarray, labels: np.ndarray, limit: int | None, what: str):
@@ -210,7 +230,7 @@ def npz_arrays(path: Path, name: str):
     try:
         with np.load(path, allow_pickle=False) as archive:
             found = {key: archive[key] for key in NPZ_KEYS if key in archive.files}
-    except (OSError, ValueError, zipfile.BadZipFile) as error:
+    except (OSError, EOFError, ValueError, zipfile.BadZipFile) as error:  # EOFError: a 0-byte file
         raise DataError(f"{path} is not a readable .npz of numeric arrays ({error}): re-create it") from error
     missing = [key for key in NPZ_KEYS if key not in found]
     if missing:
@@ -231,15 +251,31 @@ def dense_labels(y_train: np.ndarray, y_test: np.ndarray):
     return np.searchsorted(classes, y_train), np.searchsorted(classes, y_test), len(classes)
 
 
+def channel_layout(shape: tuple[int, ...]) -> str:
+    """'NHW', 'NHWC' or 'NCHW' of an image array's shape: the layout whose two spatial axes are
+    equal (the frozen CNN takes square images) and whose channel axis is not; refused otherwise."""
+    if len(shape) == 3 and shape[1] == shape[2]:
+        return "NHW"
+    if len(shape) == 4 and shape[1] == shape[2] != shape[3]:
+        return "NHWC"
+    if len(shape) == 4 and shape[2] == shape[3] != shape[1]:
+        return "NCHW"
+    raise DataError(f"images of shape {tuple(shape)}: expected square images as (N, H, W), channels-last "
+                    "(N, H, W, C) or channels-first (N, C, H, W), with H = W and C != H")
+
+
 def as_nchw_unit(images: np.ndarray, name: str) -> np.ndarray:
-    """(N, H, W) or (N, H, W, C), uint8 0..255 or float in [0, 1] -> float32 (N, C, H, W) in [0, 1]."""
+    """(N, H, W), (N, H, W, C) or (N, C, H, W), uint8 0..255 or float in [0, 1] -> float32
+    (N, C, H, W) in [0, 1]."""
     images = np.asarray(images)
-    if images.ndim == 3:
+    try:
+        layout = channel_layout(images.shape)
+    except DataError as error:
+        raise DataError(f"{name}: {error}") from None
+    if layout == "NHW":
         images = images[:, None]
-    elif images.ndim == 4:
+    elif layout == "NHWC":
         images = images.transpose(0, 3, 1, 2)
-    else:
-        raise DataError(f"{name}: images must be (N, H, W) or (N, H, W, C), got shape {images.shape}")
     is_bytes = images.dtype == np.uint8
     images = np.array(images, dtype=np.float32, order="C")  # a copy: safe to scale in place
     if is_bytes:

@@ -21,7 +21,8 @@ from tqdm import tqdm
 
 from typing import TYPE_CHECKING
 
-from .data import Dataset
+from . import outputs
+from .data import Dataset, check_splits
 from .surrogate import check_features
 
 if TYPE_CHECKING:
@@ -189,9 +190,13 @@ class FeatureSet:
     def num_features(self) -> int:
         return self.x_train.shape[1]
 
-    def save(self, path: str | os.PathLike) -> Path:
-        """Write a compressed .npz (arrays plus a JSON metadata string); returns the path written."""
-        path = Path(path)
+    def check(self, source: str | os.PathLike = "the features") -> FeatureSet:
+        """Refuse features no head can be trained and scored on (data.check_splits)."""
+        check_splits(self.x_train.shape[1:], self.x_test.shape[1:], self.y_train, self.y_test, source, "features")
+        return self
+
+    def write(self, stream) -> None:
+        """The feature file's bytes (a compressed .npz: arrays plus a JSON metadata string)."""
         metadata = {
             "format": FEATURE_FILE_FORMAT,
             "num_classes": self.num_classes,
@@ -200,24 +205,27 @@ class FeatureSet:
             "preset": self.preset,
             "seed": self.seed,
         }
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with open(path, "wb") as stream:  # a file object: numpy would otherwise append ".npz"
-            np.savez_compressed(
-                stream,
-                x_train=self.x_train,
-                y_train=self.y_train,
-                x_test=self.x_test,
-                y_test=self.y_test,
-                kept=self.kept,
-                **({} if self.mean is None else {"mean": self.mean, "scale": self.scale}),
-                metadata=np.array(json.dumps(metadata)),
-            )
-        return path
+        np.savez_compressed(
+            stream,
+            x_train=self.x_train,
+            y_train=self.y_train,
+            x_test=self.x_test,
+            y_test=self.y_test,
+            kept=self.kept,
+            **({} if self.mean is None else {"mean": self.mean, "scale": self.scale}),
+            metadata=np.array(json.dumps(metadata)),
+        )
+
+    def save(self, path: str | os.PathLike) -> Path:
+        """Write atomically (outputs.write_file): a run killed while saving leaves the earlier file."""
+        return outputs.write_file(path, self.write)
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> FeatureSet:
-        return load_archive(path, FEATURE_FILE_FORMAT, "feature file", "create it with make_feature_set(...).save(path)",
-                            lambda arrays, metadata: cls(**arrays, **metadata))
+        features = load_archive(path, FEATURE_FILE_FORMAT, "feature file",
+                                "write it with `qubocnn features --dataset NAME --out FILE`",
+                                lambda arrays, metadata: cls(**arrays, **metadata))
+        return features.check(path)
 
 
 def load_archive(path: str | os.PathLike, file_format: str, what: str, remedy: str, build):
@@ -233,7 +241,8 @@ def load_archive(path: str | os.PathLike, file_format: str, what: str, remedy: s
         if metadata.pop("format") != file_format:
             raise KeyError("format")
         return build(arrays, metadata)
-    except (OSError, ValueError, KeyError, TypeError, zipfile.BadZipFile) as error:
+    # EOFError: a 0-byte or truncated file
+    except (OSError, EOFError, ValueError, KeyError, TypeError, zipfile.BadZipFile) as error:
         raise ValueError(f"{path} is not a qubocnn {what}: {remedy}") from error
 
 
@@ -242,10 +251,12 @@ def make_feature_set(
 ) -> FeatureSet:
     """Extract and standardise the frozen-CNN features of both splits of a data set."""
     feature_dimension(preset_name, dataset.x_train.shape[1:])  # fail on a bad preset before any work
+    if seed < 0:
+        raise ValueError(f"the feature seed must be >= 0 (numpy takes no negative seed), got {seed}")
     train = extract_features(dataset.x_train, preset_name, seed, progress=progress)
     test = extract_features(dataset.x_test, preset_name, seed, progress=progress)
     x_train, x_test, statistics = standardise(train, test)
-    return FeatureSet(
+    features = FeatureSet(
         x_train=x_train,
         y_train=dataset.y_train,
         x_test=x_test,
@@ -259,3 +270,4 @@ def make_feature_set(
         mean=statistics.mean,
         scale=statistics.scale,
     )
+    return features.check(dataset.name)

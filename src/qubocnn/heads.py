@@ -12,22 +12,17 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from . import surrogate
+from . import outputs, surrogate
 from .features import FeatureSet, Standardisation, load_archive
+from .outputs import head_path
 
 HEAD_FILE_FORMAT = "qubocnn.head/1"
-
-
-def head_path(result_path: str | os.PathLike) -> Path:
-    """RUN.head.npz for the result file RUN.json."""
-    result_path = Path(result_path)
-    return result_path.with_name(result_path.stem + ".head.npz")
+__all__ = ["HEAD_FILE_FORMAT", "Head", "head_path"]
 
 
 @dataclass
@@ -50,17 +45,17 @@ class Head:
     def num_classes(self) -> int:
         return self.W.shape[1]
 
-    def save(self, path: str | os.PathLike) -> Path:
-        """Write atomically (temporary file, then rename), like the result file it sits next to."""
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
+    def write(self, stream) -> None:
+        """The head file's bytes to an open binary stream (an outputs.Writer)."""
         metadata = {"format": HEAD_FILE_FORMAT, "dataset": self.dataset, "preset": self.preset,
                     "feature_seed": self.feature_seed}
         statistics = {} if self.mean is None else {"mean": self.mean, "scale": self.scale}
-        with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".tmp", delete=False) as stream:
-            np.savez_compressed(stream, W=self.W, kept=self.kept, **statistics, metadata=np.array(json.dumps(metadata)))
-        os.replace(stream.name, path)
-        return path
+        np.savez_compressed(stream, W=self.W, kept=self.kept, **statistics, metadata=np.array(json.dumps(metadata)))
+
+    def save(self, path: str | os.PathLike) -> Path:
+        """Write atomically, mode 0644 like the result file it sits next to (outputs.write_file);
+        `qubocnn train` writes it with its result as one unit (results.write_result(also=...))."""
+        return outputs.write_file(path, self.write)
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> Head:

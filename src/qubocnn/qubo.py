@@ -18,6 +18,7 @@ from pathlib import Path
 import dimod
 import numpy as np
 
+from . import outputs
 from .surrogate import class_surrogate
 
 MAX_BITS = 32
@@ -93,16 +94,23 @@ class Encoding:
         return (v == 0) | (v == 2.0**self.bits - 1)
 
 
+def check_half_range(half_range: float, name: str = "half-range") -> float:
+    """A grid's half-range must be a positive finite number (a negative one flips the grid)."""
+    if not half_range > 0 or not np.isfinite(half_range):
+        raise ValueError(f"{name} must be a positive number, got {half_range}")
+    return float(half_range)
+
+
 def box_encoding(num_params: int, bits: int, half_range: float) -> Encoding:
     """The paper's literal grid: centred at zero, the same fixed range at every iteration."""
     bits = check_bits(bits)
-    return Encoding(np.zeros(num_params), float(half_range) / 2.0 ** (bits - 1), bits)
+    return Encoding(np.zeros(num_params), check_half_range(half_range) / 2.0 ** (bits - 1), bits)
 
 
 def trust_encoding(centre: np.ndarray, bits: int, half_range: float) -> Encoding:
     """A grid centred at the current weights, so keeping them is always feasible."""
     bits = check_bits(bits)
-    return Encoding(np.asarray(centre, dtype=float).copy(), float(half_range) / 2.0 ** (bits - 1), bits)
+    return Encoding(np.asarray(centre, dtype=float).copy(), check_half_range(half_range) / 2.0 ** (bits - 1), bits)
 
 
 @dataclass(frozen=True)
@@ -180,25 +188,24 @@ def export_qubo(problem: ClassQubo, path: str | Path, metadata: dict | None = No
     .json (dimod's serialisable BQM plus the offset and metadata) or .npz (dense upper Q, offset)."""
     path = Path(path)
     suffix = path.suffix.lower()
-    path.parent.mkdir(parents=True, exist_ok=True)
     if suffix == ".npz":
         Q, offset = dense_qubo(problem)
-        np.savez_compressed(path, Q=Q, offset=offset, bits=problem.bits, delta=problem.delta,
-                            centre=problem.encoding.centre, metadata=json.dumps(metadata or {}))
+        text = None
     elif suffix == ".coo":
         # dimod's COO writer rounds to 6 decimals and its reader takes no exponents: write
         # fixed-point values with 17 decimals, which its reader (and qbsolv-style tools) parse.
         Q, offset = dense_qubo(problem)
         rows, cols = np.nonzero(Q)
-        with open(path, "w") as fp:
-            fp.write(f"# vartype=BINARY\n# offset {offset:.17f}\n")
-            for key, value in (metadata or {}).items():
-                fp.write(f"# {key} {value}\n")
-            fp.writelines(f"{i} {j} {v:.17f}\n" for i, j, v in zip(rows, cols, Q[rows, cols]))
+        lines = [f"# vartype=BINARY\n# offset {offset:.17f}\n"]
+        lines += [f"# {key} {value}\n" for key, value in (metadata or {}).items()]
+        lines += [f"{i} {j} {v:.17f}\n" for i, j, v in zip(rows, cols, Q[rows, cols])]
+        text = "".join(lines)
     elif suffix == ".json":
-        bqm = to_bqm(problem)
-        with open(path, "w") as fp:
-            json.dump({"bqm": bqm.to_serializable(), "metadata": metadata or {}}, fp)
+        text = json.dumps({"bqm": to_bqm(problem).to_serializable(), "metadata": metadata or {}})
     else:
         raise ValueError(f"unknown QUBO file type {suffix!r}: use .coo, .json or .npz")
-    return path
+    if text is not None:
+        return outputs.write_text(path, text)
+    return outputs.write_file(path, lambda stream: np.savez_compressed(
+        stream, Q=Q, offset=offset, bits=problem.bits, delta=problem.delta, centre=problem.encoding.centre,
+        metadata=json.dumps(metadata or {})))

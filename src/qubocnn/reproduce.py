@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import argparse
 import csv
+import json
 import math
 import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .results import write_result
+from . import outputs
 
 KEY_COLUMNS = ("dataset", "preset", "method", "mode", "bits", "seed", "system")
 # wall-clock measurements and file locations: never the same on two machines
@@ -212,11 +213,12 @@ def run(options: dict) -> None:
         if not options[option]:
             raise ValueError(f"missing --{option}: which tables directory?")
     checks = compare_dirs(options["run"], options["reference"])
-    out = Path(options["out"])
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(to_markdown(checks, options["run"], options["reference"]))
-    write_result(summary_record(checks, options["run"], options["reference"]),
-                 options["summary"] or out.with_suffix(".json"))
+    markdown = to_markdown(checks, options["run"], options["reference"]).encode()
+    record = json.dumps(summary_record(checks, options["run"], options["reference"]), indent=1).encode()
+    # the summary last: the workflow reads it as the sign that the check ran
+    out, _ = outputs.write_files([(options["out"], lambda stream: stream.write(markdown)),
+                                  (options["summary"] or Path(options["out"]).with_suffix(".json"),
+                                   lambda stream: stream.write(record))])
     found = warnings(checks)
     print(f"reproduction check ({out}): {summary(checks)}", file=sys.stderr)
     for line in found[:SHOWN_WARNINGS]:

@@ -195,12 +195,13 @@ class Result:
     head: object  # heads.Head
 
     def save(self, path: str | os.PathLike) -> Path:
-        """Write RUN.head.npz, then the result RUN.json naming it (each atomically)."""
+        """Write RUN.head.npz and the result RUN.json naming it as one unit: the head first, the
+        result last; a failure leaves both as they were."""
         from .heads import head_path
         from .results import write_result
 
-        self.record["head"] = self.head.save(head_path(path)).name
-        return write_result(self.record, path)
+        self.record["head"] = head_path(path).name
+        return write_result(self.record, path, also={head_path(path): self.head.write})
 
 
 def run(spec: RunSpec, progress: bool = False, features=None) -> Result:

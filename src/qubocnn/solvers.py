@@ -20,6 +20,7 @@ recomputed in weight space, so every solver's answer is measured the same way.
 from __future__ import annotations
 
 import inspect
+import os
 import time
 from dataclasses import dataclass, field
 
@@ -40,6 +41,12 @@ EXACT_MAX_VARIABLES = 24
 # Keyword arguments each named solver sets itself; the rest of the sampler's parameters are options.
 _SET_BY_SOLVER = {"num_reads", "num_sweeps", "seed", "initial_states", "initial_states_generator",
                   "initial_bits", "beta_schedule_type"}
+# Peak memory of one dense solve per entry of the n x n matrix, measured with dwave-samplers' SA
+# (docs/errors-and-outputs.md): the dense Q and its temporaries, the BQM's adjacency, the sampler's copy.
+DENSE_BYTES_PER_ENTRY = 88
+# Default limit of the dense solves running at once: this share of the machine's memory
+# ($QUBOCNN_MEMORY_LIMIT, in bytes or with a K, M or G suffix, overrides it).
+DENSE_MEMORY_SHARE = 0.5
 
 
 def block_size_value(value) -> int | None:
@@ -136,6 +143,34 @@ class Solver:
     def solve(self, problem: ClassQubo, seed: int, initial_bits: np.ndarray | None = None) -> Answer:
         raise NotImplementedError
 
+    def check_memory(self, num_variables: int, concurrent: int = 1) -> None:
+        """Refuse, before any work, problems of `num_variables` whose solves (`concurrent` at once)
+        would not fit in memory; solvers that never build the n x n matrix take any size."""
+
+
+def memory_limit() -> int:
+    """Bytes the dense solves running at once may take: $QUBOCNN_MEMORY_LIMIT, else a share of memory."""
+    value = os.environ.get("QUBOCNN_MEMORY_LIMIT")
+    if value:
+        units = {"K": 2**10, "M": 2**20, "G": 2**30}
+        scale = units.get(value[-1].upper(), 1)
+        try:
+            return int(float(value[:-1] if scale > 1 else value) * scale)
+        except ValueError:
+            raise ValueError(f"QUBOCNN_MEMORY_LIMIT takes bytes or a number with K, M or G, got {value!r}") from None
+    return int(DENSE_MEMORY_SHARE * os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
+
+
+def check_dense_memory(num_variables: int, concurrent: int, solver: str) -> None:
+    """Refuse a dense solver whose n x n matrices (`concurrent` at once) exceed memory_limit()."""
+    estimate = DENSE_BYTES_PER_ENTRY * num_variables**2 * concurrent
+    limit = memory_limit()
+    if estimate > limit:
+        raise ValueError(f"solver {solver} builds a dense {num_variables} x {num_variables} QUBO: about "
+                         f"{estimate / 2**30:.1f} GiB for {concurrent} at once, above the limit of {limit / 2**30:.1f} "
+                         "GiB ($QUBOCNN_MEMORY_LIMIT): use --solver wsa (no n x n matrix), --block-size clique, "
+                         "fewer --jobs or fewer bits")
+
 
 class DimodSolver(Solver):
     """Any dimod sampler on the dense BQM. It gets `sample_kwargs` as given, plus what it accepts and
@@ -153,6 +188,9 @@ class DimodSolver(Solver):
         self.max_variables = max_variables
         self.call_log = call_log
         _check_options(self.sample_kwargs, sample_parameters(sampler), self.name)
+
+    def check_memory(self, num_variables, concurrent=1):
+        check_dense_memory(num_variables, concurrent, self.name)
 
     def solve(self, problem, seed, initial_bits=None):
         started = time.perf_counter()
@@ -245,6 +283,9 @@ class BlockSolver(Solver):
     @property
     def call_log(self):
         return self.inner.call_log
+
+    def check_memory(self, num_variables, concurrent=1):
+        self.inner.check_memory(min(num_variables, self.block_size), concurrent)
 
     def solve(self, problem, seed, initial_bits=None):
         started = time.perf_counter()

@@ -25,6 +25,13 @@ def check_features(*arrays: np.ndarray) -> None:
                          "check the input images and the feature extraction")
 
 
+def check_lam(lam: float) -> float:
+    """lam must be a positive number: H = A/2 + lam I is then positive definite (NaN is refused too)."""
+    if not lam > 0 or not np.isfinite(lam):
+        raise ValueError(f"lam must be a positive finite number (the curvature must be positive definite), got {lam}")
+    return lam
+
+
 def add_bias(features: np.ndarray) -> np.ndarray:
     """X = [Phi, 1]: the bias is the last row of W."""
     return np.hstack([features, np.ones((features.shape[0], 1), dtype=features.dtype)])

@@ -42,8 +42,8 @@ from tqdm.auto import tqdm
 
 from . import surrogate
 from .options import option
-from .qubo import (DEFAULT_BOX_HALF_RANGE, ClassQubo, Encoding, box_encoding, check_bits, class_qubos,
-                   first_class_qubos, to_bqm, trust_encoding)
+from .qubo import (DEFAULT_BOX_HALF_RANGE, ClassQubo, Encoding, box_encoding, check_bits, check_half_range,
+                   class_qubos, first_class_qubos, to_bqm, trust_encoding)
 from .solvers import Answer, Solver, SolverConfig, answer_from_samples, make_solver
 
 log = logging.getLogger("qubocnn.train")
@@ -86,8 +86,11 @@ class TrainConfig:
             raise ValueError(f"unknown acceptance rule {self.accept!r}: choose one of {', '.join(ACCEPT_RULES)}")
         if self.iterations < 1 or self.jobs < 1 or (self.refinements is not None and self.refinements < 0):
             raise ValueError("iterations and jobs must be >= 1, refinements >= 0")
-        if self.lam <= 0:
-            raise ValueError(f"lam must be > 0 (the curvature must be positive definite), got {self.lam}")
+        surrogate.check_lam(self.lam)
+        for name in ("box_half_range", "trust_half_range", "trust_max_half_range"):
+            check_half_range(getattr(self, name), name)
+        if self.seed < 0:
+            raise ValueError(f"seed must be >= 0 (numpy takes no negative seed), got {self.seed}")
         if not self.tol >= 0:
             raise ValueError(f"tol must be >= 0 (0: run every iteration), got {self.tol}")
 
@@ -331,9 +334,11 @@ def train_qubo_head(x_train, y_train, x_test, y_test, num_classes: int, config: 
     `sample_kwargs`, or a `solvers.Solver`) replaces config.solver; it is made once per run and,
     with config.jobs > 1, solves the classes in threads. x_test and y_test may be None. Returns W,
     the history and the final numbers."""
-    training = QuboTraining(x_train, y_train, num_classes, config, x_test, y_test, progress)
     solver = None if config.mode == "continuous" else make_solver(config.solver if sampler is None else sampler,
                                                                   sample_kwargs)
+    if solver is not None:  # a dense solver's n x n matrices must fit, one per class solved at once
+        solver.check_memory((x_train.shape[1] + 1) * config.bits, min(config.jobs, num_classes))
+    training = QuboTraining(x_train, y_train, num_classes, config, x_test, y_test, progress)
     pool = ThreadPoolExecutor(config.jobs) if config.jobs > 1 and solver is not None else None
     try:
         for qubos in training:

@@ -4,16 +4,20 @@ Snakemake locks the working directory (.snakemake/locks) while it runs and remov
 ends, even on SIGTERM; after a hard kill (power loss, OOM killer, a pre-empted cluster job) the lock
 stays and every later run refuses with "Directory cannot be locked" until `snakemake --unlock`.
 This script unlocks only when no Snakemake process on this machine works in this directory;
-otherwise it says in one line what to do. A Snakemake process on another host that shares the
+otherwise it says in one line what to do. A hard stop can also leave outputs that a killed job had
+begun (Snakemake then stops with IncompleteFilesException), so after removing a stale lock the
+script prints `--rerun-incomplete` on stdout, for make to pass to Snakemake: those jobs run again. A Snakemake process on another host that shares the
 directory cannot be seen from here: on a cluster, run it on the node that submits the jobs.
 
-    python workflow/scripts/unlock_stale.py SNAKEMAKE [DIRECTORY]
+    flags=$(python workflow/scripts/unlock_stale.py SNAKEMAKE [DIRECTORY]) && SNAKEMAKE $flags ...
 """
 
 import os
 import subprocess
 import sys
 from pathlib import Path
+
+RERUN_INCOMPLETE = "--rerun-incomplete"
 
 
 def is_snakemake(argv: list[str]) -> bool:
@@ -55,7 +59,8 @@ def main(snakemake: str, directory: str = ".") -> int:
         return 1
     subprocess.run([snakemake, "--unlock"], cwd=directory, check=True, capture_output=True)
     print(f"removed the Snakemake lock a hard stop left in {directory} (no Snakemake process runs there); "
-          "resuming", file=sys.stderr)
+          "resuming, and rerunning the jobs it left incomplete", file=sys.stderr)
+    print(RERUN_INCOMPLETE)
     return 0
 
 

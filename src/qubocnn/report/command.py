@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 
+from ..outputs import write_text
 from .figures import FIGURES, write_figures
 from .formatting import write_table
 from .loading import RESULT_SCHEMA, find_hardware, load_hardware, load_results
@@ -31,8 +31,7 @@ def run(options: dict) -> None:
     if options["action"] == "collect":
         if not options.get("out"):
             raise ValueError("missing --out: where should `qubocnn report collect` write its CSV?")
-        Path(options["out"]).parent.mkdir(parents=True, exist_ok=True)
-        Path(options["out"]).write_text(collect_table(results).to_csv())
+        write_text(options["out"], collect_table(results).to_csv())
         log.info("wrote %s: %d runs", options["out"], len(results))
         return
     if not options["out_dir"]:

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .. import outputs
 from .runs import (BASELINES, METHOD_LABELS, NOISE_METHODS, QUBO_METHODS, TIMING_PARTS, bits_values, dataset_labels,
                    dataset_order, gap_quartiles, group_runs, mean_std, mean_timing, median_gap)
 from .tables import feature_key, feature_set_labels, hardware_limits
@@ -361,7 +362,7 @@ def save_figure(fig, out_dir: str | os.PathLike, name: str, formats: Sequence[st
         path = out_dir / f"{name}.{fmt}"
         # no creation date and no matplotlib version: a figure is byte-identical when its numbers are
         metadata = FIGURE_METADATA.get(fmt)
-        fig.savefig(path, dpi=150, metadata=metadata)
+        outputs.write_file(path, lambda stream: fig.savefig(stream, format=fmt, dpi=150, metadata=metadata))
         written.append(path)
     return written
 

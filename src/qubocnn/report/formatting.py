@@ -10,6 +10,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .. import outputs
+
 MISSING = "–"
 
 
@@ -125,6 +127,6 @@ def write_table(table: Table, out_dir: str | os.PathLike, latex_dir: str | os.Pa
                                     (latex_dir, ".tex", table.to_latex())):
         directory.mkdir(parents=True, exist_ok=True)
         path = directory / f"{table.name}{suffix}"
-        path.write_text(text)
+        outputs.write_text(path, text)
         written.append(path)
     return written

@@ -4,14 +4,17 @@ feasibility file (`qubocnn.hardware/1`, written by `qubocnn hardware`)."""
 from __future__ import annotations
 
 import json
+import logging
 import os
 from collections.abc import Iterable
 from pathlib import Path
 
 from ..results import SCHEMA as RESULT_SCHEMA
-from ..results import read_result
+from ..results import read_json, read_result
+from .runs import method_key
 
 HARDWARE_SCHEMA = "qubocnn.hardware/1"
+log = logging.getLogger("qubocnn.report")
 
 
 def _schema_of(path: Path) -> str | None:
@@ -22,22 +25,54 @@ def _schema_of(path: Path) -> str | None:
         return None
 
 
+def _skip_reason(path: Path) -> str | None:
+    """Why a JSON file found in a results folder is not read as a run result, or None."""
+    try:
+        data = read_json(path)
+    except (OSError, ValueError) as error:
+        return str(error)
+    schema = data.get("schema") if isinstance(data, dict) else None
+    if schema == RESULT_SCHEMA:
+        return None
+    return f"{path} is a {schema} file, not a run result" if schema else f"{path} holds no qubocnn schema"
+
+
+def run_identity(result: dict) -> tuple:
+    """What makes a run one sample of a table cell: data set, feature preset, method (as the tables
+    name it), K and seed. Two runs with one identity would be counted as two seeds."""
+    return (result["dataset"], result.get("preset") or "default", method_key(result), result.get("bits"),
+            result.get("seed"))
+
+
 def load_results(paths: str | os.PathLike | Iterable[str | os.PathLike]) -> list[dict]:
     """Run results from files and directories (searched recursively for `*.json`; files of another
-    schema, such as the hardware file, are skipped there). A file named explicitly must be a run
-    result. Each record gets `path`."""
+    schema, such as the hardware file, and files that do not parse are skipped there, each with a
+    warning). A file named explicitly must be a run result. Every run result must pass
+    results.check_result, and no two may be the same run (`run_identity`): a copy of a run would
+    count as a second seed. Each record gets `path`."""
     if isinstance(paths, (str, os.PathLike)):
         paths = [paths]
-    results = []
+    results, seen = [], {}
     for path in map(Path, paths):
         if path.is_dir():
-            files = [f for f in sorted(path.rglob("*.json")) if _schema_of(f) == RESULT_SCHEMA]
+            files = []
+            for file in sorted(path.rglob("*.json")):
+                reason = _skip_reason(file)
+                if reason:
+                    log.warning("skipped %s", reason)
+                else:
+                    files.append(file)
         elif path.exists():
             files = [path]
         else:
             raise FileNotFoundError(f"no result file or directory {path}")
         for file in files:
             result = read_result(file)
+            identity = run_identity(result)
+            if identity in seen:
+                raise ValueError(f"{file} and {seen[identity]} are the same run (data set, preset, method, K, seed "
+                                 f"{', '.join(map(str, identity))}): a copy would count as a second seed; remove one")
+            seen[identity] = file
             result["path"] = str(file)
             results.append(result)
     return results
@@ -45,8 +80,7 @@ def load_results(paths: str | os.PathLike | Iterable[str | os.PathLike]) -> list
 
 def load_hardware(path: str | os.PathLike) -> list[dict]:
     """The rows of a `qubocnn hardware` file."""
-    with open(path) as stream:
-        data = json.load(stream)
+    data = read_json(path)
     if not isinstance(data, dict) or data.get("schema") != HARDWARE_SCHEMA:
         raise ValueError(f"{path} is not a {HARDWARE_SCHEMA} file (write one with `qubocnn hardware`)")
     return data["rows"]

@@ -8,6 +8,8 @@ import os
 import re
 from pathlib import Path
 
+from .. import outputs
+
 BLOCK = re.compile(r"(<!-- table:(?P<name>[a-z_]+) -->\n)(?P<body>.*?)(<!-- end table:(?P=name) -->)", re.S)
 
 
@@ -19,5 +21,5 @@ def sync_readme(readme: str | os.PathLike, tables_dir: str | os.PathLike) -> lis
     missing = [name for name in names if not (tables_dir / f"{name}.md").exists()]
     if missing:
         raise FileNotFoundError(f"no table {', '.join(missing)} in {tables_dir}: run `qubocnn report tables` first")
-    readme.write_text(BLOCK.sub(lambda m: m.group(1) + (tables_dir / f"{m['name']}.md").read_text() + m.group(4), text))
+    outputs.write_text(readme, BLOCK.sub(lambda m: m.group(1) + (tables_dir / f"{m['name']}.md").read_text() + m.group(4), text))
     return names
