@@ -15,7 +15,7 @@ import sys
 
 import yaml
 
-from . import __version__, download, options, reproduce
+from . import __version__, options
 from .commands import COMMANDS
 from .runspec import SourceSpec
 from .solvers import SolverConfig
@@ -31,6 +31,7 @@ FIELDS = {
     "baseline": ((SourceSpec, None), (TrainConfig, ("seed", "lam"))),
     "export-qubo": ((SourceSpec, None), (TrainConfig, ("seed", "lam"))),
     "predict": ((SourceSpec, PREDICT_SOURCE),),
+    "download": ((SourceSpec, ("dataset", "data_root", "emnist_split")),),
 }
 OUT = ("out", None, "the file to write", {})
 # Each command's other options: (name, default, help, argparse keywords); help never states a default.
@@ -71,13 +72,20 @@ OWN = {
                ("formats", "png,pdf", "figures: comma-separated file formats", {}),
                ("names", None, "comma-separated subset of the tables or figures (default: all)", {}),
                ("out", None, "collect: the CSV to write", {})],
+    "reproduce": [("run", None, "the run's tables (CSV), e.g. results/run/tables", {}),
+                  ("reference", None, "the reference tables (CSV), e.g. results/full/tables", {}),
+                  ("out", None, "Markdown report to write", {}),
+                  ("summary", None, "JSON summary to write (default: --out with .json)", {})],
+    "download": [],
 }
 HELP = {"features": "extract and cache frozen-CNN features", "train": "train the head by per-class QUBOs",
         "predict": "apply a saved head (RUN.head.npz) to a feature file or a data set's test images",
         "baseline": "train a reference head (sgd, logreg, ridge)",
         "export-qubo": "write one class's QUBO (the first iteration's, or any iteration of a run) for other solvers",
         "hardware": "D-Wave feasibility table (raw counts and clique embeddings)",
-        "report": "tables and figures from result files (qubocnn.report)"}
+        "report": "tables and figures from result files (qubocnn.report)",
+        "reproduce": "compare a run's tables with the committed reference tables, row by row",
+        "download": "download a torchvision data set into the data root, atomically"}
 PROGRESS = ("features", "train", "predict", "baseline", "export-qubo")
 
 
@@ -90,7 +98,6 @@ def _defaults(command: str) -> dict:
 
 
 DEFAULTS = {command: _defaults(command) for command in HELP}
-DEFAULTS["reproduce"], DEFAULTS["download"] = reproduce.DEFAULTS, download.DEFAULTS
 
 
 def _add_command(commands, command: str) -> None:
@@ -117,8 +124,6 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     for command in HELP:
         _add_command(commands, command)
-    reproduce.add_parser(commands)
-    download.add_parser(commands)
     return parser
 
 

@@ -9,7 +9,6 @@ that marks the data set as present last, when part of it is already there).
 
 from __future__ import annotations
 
-import argparse
 import shutil
 import socket
 import sys
@@ -128,19 +127,6 @@ def download(name: str, root: str | Path | None = None, emnist_split: str = DEFA
     if not done.exists():
         raise DataError(f"{name}: torchvision downloaded no {done.relative_to(root)} (EMNIST split {emnist_split}?)")
     return done
-
-
-DEFAULTS = dict(dataset=None, data_root=None, emnist_split=DEFAULT_EMNIST_SPLIT, config=None)
-
-
-def add_parser(commands) -> None:
-    text = "download a torchvision data set into the data root, atomically"
-    parser = commands.add_parser("download", help=text, description=text, argument_default=argparse.SUPPRESS)
-    parser.add_argument("--dataset", help=", ".join(DOWNLOADABLE))
-    parser.add_argument("--data-root", help="data root (default: $QUBOCNN_DATA or data/)")
-    parser.add_argument("--emnist-split", help="EMNIST split whose files mark it as present (default "
-                        f"{DEFAULT_EMNIST_SPLIT})")
-    parser.add_argument("--config", help="YAML file of option values")
 
 
 def run(options: dict) -> None:

@@ -11,7 +11,6 @@ paths depend on the machine and are not compared. A row that differs is printed 
 
 from __future__ import annotations
 
-import argparse
 import csv
 import json
 import math
@@ -190,22 +189,12 @@ def warnings(checks: list[TableCheck]) -> list[str]:
 
 
 SUMMARY_SCHEMA = "qubocnn.reproduction/1"
-DEFAULTS = dict(run=None, reference=None, out=None, summary=None)
 
 
 def summary_record(checks: list[TableCheck], run_dir, reference_dir) -> dict:
     """The check's counts as JSON (what the workflow prints at the end of a run)."""
     return {"schema": SUMMARY_SCHEMA, "run": str(run_dir), "reference": str(reference_dir),
             "rows": {s: sum(t.count(s) for t in checks) for s in STATUSES}, "differs": warnings(checks)}
-
-
-def add_parser(commands) -> None:
-    text = "compare a run's tables with the committed reference tables, row by row"
-    parser = commands.add_parser("reproduce", help=text, description=text, argument_default=argparse.SUPPRESS)
-    parser.add_argument("--run", help="the run's tables (CSV), e.g. results/run/tables")
-    parser.add_argument("--reference", help="the reference tables (CSV), e.g. results/full/tables")
-    parser.add_argument("--out", help="Markdown report to write")
-    parser.add_argument("--summary", help="JSON summary to write (default: --out with .json)")
 
 
 def run(options: dict) -> None:
