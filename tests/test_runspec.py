@@ -34,6 +34,17 @@ def test_a_result_written_before_the_run_spec_replays_and_predicts(tmp_path):
     assert json.loads(out.read_text())["test_accuracy"] == read_result(OLD_RESULT)["test_accuracy"]
 
 
+def test_the_run_object_trains_the_numbers_recorded_before_it():
+    """Same spec, same numbers: the old result's history is retrained exactly (timings aside)."""
+    recorded = read_result(OLD_RESULT)
+    again = run(RunSpec.from_result(OLD_RESULT)).record
+    timed = ("solve_seconds",)
+    assert [{k: v for k, v in r.items() if k not in timed} for r in again["history"]] == \
+        [{k: v for k, v in r.items() if k not in timed} for r in recorded["history"]]
+    assert (again["test_accuracy"], again["method"], again["qubo"]) == (recorded["test_accuracy"],
+                                                                      recorded["method"], recorded["qubo"])
+
+
 def test_a_result_records_its_spec_and_the_spec_reruns_it(tmp_path):
     out = tmp_path / "run.json"
     assert main(["train", "--dataset", "digits", "--limit-train", "200", "--bits", "4", "--mode", "box", *FAST,
