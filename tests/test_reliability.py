@@ -116,13 +116,17 @@ def test_write_result_with_its_head_renames_the_result_last(tmp_path, monkeypatc
     assert order == ["r.head.npz", "r.json"] and sorted(snapshot(tmp_path)) == ["r.head.npz", "r.json"]
 
 
-@pytest.mark.parametrize("target", ["directory", "under a file"])
-def test_unwritable_out_is_refused_before_work(tmp_path, capsys, features_file, target):
-    out = tmp_path / "existing" if target == "directory" else features_file / "run.json"
+@pytest.mark.parametrize("target, message", [("directory", "is a directory"), ("under a file", "is not a directory"),
+                                             ("pipe", "is not a regular file")])
+def test_unwritable_out_is_refused_before_work(tmp_path, capsys, features_file, target, message):
+    out = {"directory": tmp_path / "existing", "under a file": features_file / "run.json",
+           "pipe": tmp_path / "pipe.json"}[target]
     if target == "directory":
         out.mkdir()
+    if target == "pipe":
+        os.mkfifo(out)
     err = one_line_error(capsys, ["train", "--features", str(features_file), *FAST, "--out", str(out)])
-    assert ("is a directory" if target == "directory" else "is not a directory") in err
+    assert message in err
 
 
 # 3. a killed `features --out` leaves the earlier file

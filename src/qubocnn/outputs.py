@@ -123,6 +123,8 @@ def check_outputs(files: Iterable[str | os.PathLike], folders: Iterable[str | os
                               "choose another output path")
         if is_file and path.is_dir():
             raise OutputError(f"output {path} is a directory: give a file name")
+        if is_file and path.exists() and not path.is_file():  # a device or a pipe: a rename would replace it
+            raise OutputError(f"output {path} is not a regular file: give a file name")
         problem = _writable_folder(path.parent if is_file else path)
         if problem:
             raise OutputError(f"cannot write {path}: {problem}")
