@@ -8,6 +8,7 @@ import signal
 import stat
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -321,6 +322,22 @@ def test_an_interrupt_is_one_line_and_exit_130(tmp_path, capsys, monkeypatch, fe
     err = one_line_error(capsys, ["train", "--features", str(features_file), "--out", str(tmp_path / "r.json")],
                          code=130)
     assert "interrupted" in err
+
+
+def test_a_real_sigint_during_training_is_one_line_and_exit_130(tmp_path, features_file):
+    out = tmp_path / "r.json"
+    launcher = "import sys; from qubocnn.cli import main; print('ready', flush=True); sys.exit(main(sys.argv[1:]))"
+    argv = ["train", "--features", str(features_file), "--iterations", "100000", "--tol", "0", "--no-progress",
+            "--out", str(out)]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    running = subprocess.Popen([sys.executable, "-c", launcher, *argv], env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    assert running.stdout.readline() == "ready\n"
+    time.sleep(1.0)
+    running.send_signal(signal.SIGINT)
+    _, err = running.communicate(timeout=120)
+    assert running.returncode == 130 and "Traceback" not in err, err
+    assert err.strip().splitlines()[-1].startswith("qubocnn: interrupted") and not out.exists()
 
 
 # 10. messages that name the cause
