@@ -8,6 +8,7 @@ import signal
 import stat
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -117,13 +118,17 @@ def test_write_result_with_its_head_renames_the_result_last(tmp_path, monkeypatc
     assert order == ["r.head.npz", "r.json"] and sorted(snapshot(tmp_path)) == ["r.head.npz", "r.json"]
 
 
-@pytest.mark.parametrize("target", ["directory", "under a file"])
-def test_unwritable_out_is_refused_before_work(tmp_path, capsys, features_file, target):
-    out = tmp_path / "existing" if target == "directory" else features_file / "run.json"
+@pytest.mark.parametrize("target, message", [("directory", "is a directory"), ("under a file", "is not a directory"),
+                                             ("pipe", "is not a regular file")])
+def test_unwritable_out_is_refused_before_work(tmp_path, capsys, features_file, target, message):
+    out = {"directory": tmp_path / "existing", "under a file": features_file / "run.json",
+           "pipe": tmp_path / "pipe.json"}[target]
     if target == "directory":
         out.mkdir()
+    if target == "pipe":
+        os.mkfifo(out)
     err = one_line_error(capsys, ["train", "--features", str(features_file), *FAST, "--out", str(out)])
-    assert ("is a directory" if target == "directory" else "is not a directory") in err
+    assert message in err
 
 
 # 3. a killed `features --out` leaves the earlier file
@@ -318,6 +323,22 @@ def test_an_interrupt_is_one_line_and_exit_130(tmp_path, capsys, monkeypatch, fe
     err = one_line_error(capsys, ["train", "--features", str(features_file), "--out", str(tmp_path / "r.json")],
                          code=130)
     assert "interrupted" in err
+
+
+def test_a_real_sigint_during_training_is_one_line_and_exit_130(tmp_path, features_file):
+    out = tmp_path / "r.json"
+    launcher = "import sys; from qubocnn.cli import main; print('ready', flush=True); sys.exit(main(sys.argv[1:]))"
+    argv = ["train", "--features", str(features_file), "--iterations", "100000", "--tol", "0", "--no-progress",
+            "--out", str(out)]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    running = subprocess.Popen([sys.executable, "-c", launcher, *argv], env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    assert running.stdout.readline() == "ready\n"
+    time.sleep(1.0)
+    running.send_signal(signal.SIGINT)
+    _, err = running.communicate(timeout=120)
+    assert running.returncode == 130 and "Traceback" not in err, err
+    assert err.strip().splitlines()[-1].startswith("qubocnn: interrupted") and not out.exists()
 
 
 # 10. messages that name the cause

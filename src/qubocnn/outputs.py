@@ -112,16 +112,19 @@ def _writable_folder(folder: Path) -> str | None:
 
 def check_outputs(files: Iterable[str | os.PathLike], folders: Iterable[str | os.PathLike] = (),
                   inputs: Iterable[str | os.PathLike] = ()) -> None:
-    """Refuse, before any work, an output file or folder that resolves to an input, an output file
-    that names a directory, and any output whose folder cannot be written."""
+    """Refuse, before any work, an output file that resolves to an input or names a directory, and
+    any output file or folder that cannot be written. (An output folder may be an input folder:
+    tables written next to the results they come from destroy nothing.)"""
     inputs = [Path(p) for p in inputs if Path(p).exists()]
     for path, is_file in [(Path(p), True) for p in files] + [(Path(p), False) for p in folders]:
-        clash = next((source for source in inputs if _same(path, source)), None)
+        clash = next((source for source in inputs if is_file and _same(path, source)), None)
         if clash is not None:
             raise OutputError(f"output {path} is the input {clash}: writing it would destroy the input; "
                               "choose another output path")
         if is_file and path.is_dir():
             raise OutputError(f"output {path} is a directory: give a file name")
+        if is_file and path.exists() and not path.is_file():  # a device or a pipe: a rename would replace it
+            raise OutputError(f"output {path} is not a regular file: give a file name")
         problem = _writable_folder(path.parent if is_file else path)
         if problem:
             raise OutputError(f"cannot write {path}: {problem}")
