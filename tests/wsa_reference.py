@@ -9,8 +9,7 @@ Taylor bounds first there); the start and the random numbers are shared with the
 import numpy as np
 from numba import njit
 
-from qubocnn.wsa import (_REFRESH_SWEEPS, _SKIP_THRESHOLD, _U63, _refresh_field, _splitmix64, _start_read, _uniform,
-                         _xorshift64star)
+from qubocnn.wsa import _U63, _splitmix64, _start_read, _sweep_temperature, _uniform, _xorshift64star
 
 
 @njit(cache=True)
@@ -21,14 +20,9 @@ def reference_kernel(H, g, s, delta, K, betas, initial_v, seed, integer_moves):
     vmax = (np.int64(1) << K) - 1
     seed_mix = _splitmix64(seed)
     for r in range(num_reads):
-        state, v = _start_read(initial_v, r, seed_mix, K)
-        f = np.empty(m)
-        _refresh_field(H, g, s, delta, v, f)
+        state, v, f = _start_read(H, g, s, delta, initial_v, r, seed_mix, K)
         for t in range(betas.shape[0]):
-            if t > 0 and t % _REFRESH_SWEEPS == 0:
-                _refresh_field(H, g, s, delta, v, f)
-            beta = betas[t]
-            threshold = _SKIP_THRESHOLD / beta
+            beta, threshold = _sweep_temperature(H, g, s, delta, v, f, betas, t)
             for j in range(m):
                 for k in range(K):
                     step = np.int64(1) << k

@@ -105,8 +105,9 @@ def _refresh_field(H, g, s, delta, v, f):
 
 
 @njit(cache=True, inline="always")
-def _start_read(initial_v, r, seed_mix, K):
-    """Read r's generator state and start integers (row r of initial_v; -1 entries: K random bits)."""
+def _start_read(H, g, s, delta, initial_v, r, seed_mix, K):
+    """Read r's generator state, start integers (row r of initial_v; -1 entries: K random bits) and
+    their field g + H e."""
     state = _splitmix64(seed_mix ^ _splitmix64(np.uint64(r)))
     if state == 0:
         state = _GOLDEN
@@ -119,7 +120,18 @@ def _start_read(initial_v, r, seed_mix, K):
         else:
             state, x = _xorshift64star(state)
             v[j] = np.int64(x >> random_shift)  # K uniform random bits
-    return state, v
+    f = np.empty(m)
+    _refresh_field(H, g, s, delta, v, f)
+    return state, v, f
+
+
+@njit(cache=True, inline="always")
+def _sweep_temperature(H, g, s, delta, v, f, betas, t):
+    """Sweep t's beta and skip threshold, refreshing the field first when one is due."""
+    if t > 0 and t % _REFRESH_SWEEPS == 0:
+        _refresh_field(H, g, s, delta, v, f)
+    beta = betas[t]
+    return beta, _SKIP_THRESHOLD / beta
 
 
 @njit(cache=True, inline="always")
@@ -169,14 +181,9 @@ def _anneal_kernel(H, g, s, delta, K, betas, initial_v, seed, integer_moves):
         diag[i] = H[i, i]
     seed_mix = _splitmix64(seed)
     for r in prange(num_reads):
-        state, v = _start_read(initial_v, r, seed_mix, K)
-        f = np.empty(m)
-        _refresh_field(H, g, s, delta, v, f)
+        state, v, f = _start_read(H, g, s, delta, initial_v, r, seed_mix, K)
         for t in range(betas.shape[0]):
-            if t > 0 and t % _REFRESH_SWEEPS == 0:
-                _refresh_field(H, g, s, delta, v, f)
-            beta = betas[t]
-            threshold = _SKIP_THRESHOLD / beta
+            beta, threshold = _sweep_temperature(H, g, s, delta, v, f, betas, t)
             for j in range(m):
                 # While parameter j's K bits are proposed only its own field f_j is read, so f_j gets
                 # every accepted change at once (the same additions as a whole-row update) and the
