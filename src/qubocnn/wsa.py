@@ -10,9 +10,12 @@ So the annealer keeps, per read, the integers v (int64, one per parameter) and t
 f = g + H e: a proposal costs O(1). While the K bits of parameter j are proposed only f_j is read,
 so an accepted flip updates f_j alone (f_j += de H_jj) and the rest of the field receives the summed
 change of e_j once, when parameter j is done (f += (sum de) H[j, :]: O(d) once per parameter and
-sweep, not once per accepted flip). This reorders round-off only, not the chain: the decisions, and
-so the final integers, are those of updating the whole field after every flip (tests/wsa_reference.py
-keeps that kernel; tests/test_wsa.py checks bit-identical integers). The
+sweep, not once per accepted flip). f_j itself gets exactly the additions a whole-row update would
+give it; the other fields differ by round-off only (one product of the summed change instead of a
+sum of products), which moves a decision only if it lies within round-off of its threshold. The
+Metropolis test is decided by Taylor bounds on exp(-beta dE) where they settle it, and by exp
+otherwise: the same decisions. tests/wsa_reference.py keeps the previous kernel (whole-field update
+after every accepted flip, plain exp) and tests/test_wsa.py checks bit-identical final integers. The
 n x n QUBO matrix (n = (d+1)K) never exists; memory is O(d^2 + reads x n).
 
 With ``moves="flip"`` (the default) this is exactly the Metropolis single-bit-flip chain of
@@ -322,5 +325,5 @@ class WeightSpaceAnnealer:
         energies = problem.energies(bits)
         info = {"beta_range": (hot, cold), "moves": moves, "seed": seed, "num_sweeps": num_sweeps,
                 "timing": time.perf_counter() - start}
-        # the labels 0..n-1 are in order already: dimod's label sort costs more than the kernel on small problems
+        # the labels 0..n-1 are in order already; dimod's label sort took 11% of a digits training
         return dimod.SampleSet.from_samples((bits, range(n)), "BINARY", energy=energies, info=info, sort_labels=False)
