@@ -16,11 +16,12 @@ recomputed in weight space for all. Everything runs on one thread (numba, torch)
 in one process, so the ratios are side by side.
 
 Rows per problem:
-- wsa: qubocnn's weight-space annealer (moves="flip"), `--repeats` runs of reads x sweeps with seeds
-  seed, seed+1, ... (times: medians; after a warm-up call, so numba's compile is excluded).
+- wsa: qubocnn's weight-space annealer (moves="flip"), one call of repeats x reads reads, split into
+  `--repeats` groups of `reads` (times per group; after a warm-up call, so numba's compile is excluded).
 - wsa, previous kernel: tests/wsa_reference.py (whole-field update after every accepted flip, plain
-  exp), one run with the first run's seed: the speed-up of the present kernel, same final integers.
-- dwave-samplers SA, the same chain on the dense BQM: sampling alone and BQM build plus sampling.
+  exp), one call of `reads` reads: the speed-up of the present kernel, same final integers.
+- dwave-samplers SA, the same chain on the dense BQM, grouped as wsa: sampling alone and BQM build
+  (once) plus sampling.
 - OpenJij SA on its native dense model (from the dense QUBO matrix): the whole call, and the
   marginal cost per attempt (the call at `sweeps` minus the call at one sweep, which removes the
   model conversion inside `sample`).
@@ -30,7 +31,7 @@ Rows per problem:
 - round: the continuous minimiser rounded to the grid, then steepest single-bit descent.
 
 Verdict "wsa >= SA": the existing statistical test (tests/test_wsa.py) at equal reads x sweeps: the
-median over runs of each run's best energy of wsa no worse than SA's by more than 5% of |E*|, and a
+median over the groups of each group's best energy of wsa no worse than SA's by more than 5% of |E*|, and a
 two-sample KS test on the final energies of all reads with p > 1e-3.
 """
 
@@ -176,39 +177,38 @@ def benchmark(problem, args):
     n, reads, sweeps = problem.num_variables, args.reads, args.sweeps
     attempts = reads * sweeps * n
     br = beta_range(problem)
-    seeds = [args.seed + i for i in range(args.repeats)]
     rows = []
 
-    wsa = [run_wsa(problem, reads, sweeps, br, s) for s in seeds]
-    wsa_seconds = float(np.median([t for t, _ in wsa]))
-    wsa_best = float(np.median([e.min() for _, e in wsa]))
-    rows.append(("wsa", wsa_seconds, wsa_seconds / attempts, wsa_best, f"median of {args.repeats} runs"))
+    # `repeats` groups of `reads` reads in one call (as in tests/test_wsa.py): time per group of reads
+    wsa_seconds, wsa_energies = run_wsa(problem, reads * args.repeats, sweeps, br, args.seed)
+    wsa_seconds /= args.repeats
+    wsa_best = float(np.median(wsa_energies.reshape(args.repeats, reads).min(axis=1)))
+    rows.append(("wsa", wsa_seconds, wsa_seconds / attempts, wsa_best, f"per {reads} reads, {args.repeats} groups"))
 
-    ref_seconds, identical = run_reference(problem, reads, sweeps, br, seeds[0])
+    ref_seconds, identical = run_reference(problem, reads, sweeps, br, args.seed)
     rows.append(("wsa, previous kernel", ref_seconds, ref_seconds / attempts, None,
                  f"{ref_seconds / wsa_seconds:.1f}x the present kernel's time; final integers "
                  + ("identical" if identical else "DIFFER")))
 
     verdict = "-"
     if n <= args.sa_max_variables:
-        sa = [run_sa(problem, reads, sweeps, br, s) for s in seeds]
-        build = float(np.median([b for b, _, _ in sa]))
-        sample = float(np.median([t for _, t, _ in sa]))
-        sa_best = float(np.median([e.min() for _, _, e in sa]))
+        build, sample, sa_energies = run_sa(problem, reads * args.repeats, sweeps, br, args.seed)
+        sample /= args.repeats
+        sa_best = float(np.median(sa_energies.reshape(args.repeats, reads).min(axis=1)))
         rows.append(("dwave-samplers SA, sampling", sample, sample / attempts, sa_best,
                      f"{sample / wsa_seconds:.0f}x wsa's time"))
         rows.append(("dwave-samplers SA, BQM build + sampling", build + sample, (build + sample) / attempts, None,
                      f"{(build + sample) / wsa_seconds:.0f}x wsa's time"))
         e_star = continuous_optimum(problem)
         not_worse = wsa_best <= sa_best + 0.05 * abs(e_star)
-        p_value = ks_2samp(np.concatenate([e for _, e in wsa]), np.concatenate([e for _, _, e in sa])).pvalue
+        p_value = ks_2samp(wsa_energies, sa_energies).pvalue
         verdict = (f"{'pass' if not_worse and p_value > 1e-3 else 'FAIL'} (median best wsa - SA = "
                    f"{(wsa_best - sa_best) / abs(e_star):+.3g} |E*|, KS p = {p_value:.2g})")
     else:
         rows.append(("dwave-samplers SA", None, None, None, "skipped (n above --sa-max-variables)"))
 
     if "openjij" not in args.skip:
-        build, seconds, marginal, energies = run_openjij(problem, reads, sweeps, br, seeds[0])
+        build, seconds, marginal, energies = run_openjij(problem, reads, sweeps, br, args.seed)
         rows.append(("OpenJij SA, dense native model (whole call)", seconds, seconds / attempts,
                      float(energies.min()), f"{seconds / wsa_seconds:.0f}x wsa's time; model build {build:.2f} s"))
         rows.append(("OpenJij SA, marginal per attempt", None, marginal / (reads * (sweeps - 1) * n), None,
@@ -216,13 +216,13 @@ def benchmark(problem, args):
 
     if "bifurcation" not in args.skip:
         seconds, energy = run_bifurcation(problem, args.sb_timeout)
-        reach = wsa_time_to_reach(problem, energy, reads, sweeps, br, seeds[0])
+        reach = wsa_time_to_reach(problem, energy, reads, sweeps, br, args.seed)
         note = (f"wsa reaches this energy in {reach[0]:.3g} s ({reads} reads x {reach[1]} sweeps)" if reach else
                 f"wsa does not reach it within {reads} reads x {64 * sweeps} sweeps")
         limit = f"; stopped at the {args.sb_timeout:g} s limit" if seconds >= args.sb_timeout else ""
         rows.append(("simulated-bifurcation, defaults", seconds, None, energy, note + limit))
 
-    answer = RoundingSolver().solve(problem, seeds[0])
+    answer = RoundingSolver().solve(problem, args.seed)
     rows.append(("round (rounded continuous minimiser + descent)", answer.seconds, None, answer.energy, ""))
     return rows, verdict
 
@@ -250,7 +250,8 @@ def main(argv=None):
     parser.add_argument("--encodings", nargs="+", default=["trust"], choices=["trust", "box"])
     parser.add_argument("--reads", type=int, default=4)
     parser.add_argument("--sweeps", type=int, default=200)
-    parser.add_argument("--repeats", type=int, default=3, help="runs of wsa and SA (seeds seed, seed+1, ...)")
+    parser.add_argument("--repeats", type=int, default=10,
+                        help="groups of `reads` reads for wsa and SA (one call of repeats x reads reads each)")
     parser.add_argument("--sa-max-variables", type=int, default=4000,
                         help="skip dwave-samplers SA above this many variables (its cost grows like n^2)")
     parser.add_argument("--sb-timeout", type=float, default=60.0,
