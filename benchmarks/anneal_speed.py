@@ -1,84 +1,60 @@
-"""Speed and quality of qubocnn's weight-space annealer (wsa) against dwave-samplers' SA, with the
-classical rounding solver (`round`: no annealing) beside them.
+"""Annealers side by side on the per-class QUBOs training builds: nanoseconds per spin-flip attempt
+per core, and how close each gets to the continuous optimum.
 
-Run by hand (not a test):
+Run by hand (not a test); optional solvers come with the `bench` extra (openjij,
+simulated-bifurcation):
 
-    .venv/bin/python benchmarks/anneal_speed.py          # digits only (d=64), about 1.5 min on 2 cores
-    QUBOCNN_DATA=/tmp/qdata .venv/bin/python benchmarks/anneal_speed.py --datasets digits mnist \
-        --sa-max-variables 5000 --markdown /tmp/anneal_speed.md          # about 20 min: SA dominates
-    QUBOCNN_DATA=/tmp/qdata .venv/bin/python benchmarks/anneal_speed.py --datasets cifar10_jpeg
+    OMP_NUM_THREADS=1 nice python benchmarks/anneal_speed.py                     # digits, K=20 trust
+    OMP_NUM_THREADS=1 QUBOCNN_DATA=/work/data nice python benchmarks/anneal_speed.py \\
+        --datasets digits mnist --markdown benchmarks/results/anneal_speed_digits_mnist.md
 
-(`/work/shared/data/install.sh /tmp/qdata` fills a data root.)
+The QUBOs: frozen-CNN features of a data set (default preset), the head moved a few continuous
+majorise-minimise steps from zero to a realistic point W_t, class 0's surrogate on a trust grid
+centred at W_t (half-range 0.5) or on the paper's box grid (centre 0, half-range 2). Every solver
+gets the same QUBO and the same geometric beta_range (`qubocnn.schedules.beta_range`); energies are
+recomputed in weight space for all. Everything runs on one thread (numba, torch), one after another
+in one process, so the ratios are side by side; times are CPU seconds of the process (robust on a
+shared machine). simulated-bifurcation's own time limit counts wall time.
 
-The QUBOs are the ones training builds: frozen-CNN features of a real data set (default preset),
-the head moved a few continuous majorise-minimise steps from zero (W <- W - H^-1 G) to a realistic
-point W_t, then class 0's surrogate encoded on a trust grid centred at W_t (half-range 0.5) and on
-the paper's box grid (centre 0, half-range 2). Both annealers run the same single-flip Metropolis
-chain over the same QUBO with the same geometric beta_range (`qubocnn.schedules.beta_range`) at equal
-reads x sweeps; wsa with moves="integer" (a classical, non-quantum move set) is a third column, and
-`round` (the continuous minimiser rounded to the grid, then steepest single-bit descent) a fourth.
-Throughput: spin-flip attempts (reads x sweeps x n) per second per core; SA runs on one core, wsa
-on min(reads, numba threads) cores.
+Rows per problem:
+- wsa: qubocnn's weight-space annealer (moves="flip"), one call of repeats x reads reads, split into
+  `--repeats` groups of `reads` (times per group; after a warm-up call, so numba's compile is excluded).
+- wsa, previous kernel: tests/wsa_reference.py (whole-field update after every accepted flip, plain
+  exp), one call of `reads` reads: the speed-up of the present kernel, same final integers.
+- dwave-samplers SA, the same chain on the dense BQM, grouped as wsa: sampling alone and BQM build
+  (once) plus sampling.
+- OpenJij SA on its native dense model (from the dense QUBO matrix): the whole call, and the
+  marginal cost per attempt (the call at `sweeps` minus the call at one sweep, which removes the
+  model conversion inside `sample`).
+- simulated-bifurcation at its defaults (128 agents, up to 10000 steps, early stopping) on CPU,
+  except a time limit (`--sb-timeout`); then the time wsa needs to reach the energy it reached,
+  doubling the sweeps from `sweeps` up to 64x (or the note that it did not within them).
+- round: the continuous minimiser rounded to the grid, then steepest single-bit descent.
 
-Measured per row: wall time (dense SA: BQM build and sampling separately; wsa after a warm-up call,
-so numba's compile is excluded and reported once), best and median energy over the reads
-(recomputed in weight space for every solver), the relative gap of the best to the continuous
-optimum E* = -1/2 g^T H^-1 g of the class surrogate, and peak memory (the process's resident set,
-sampled every 2 ms by a thread during the call, minus the value before it; dwave's SA releases the
-GIL while sampling and wsa's kernel does too).
+Verdict "wsa >= SA": the existing statistical test (tests/test_wsa.py) at equal reads x sweeps: the
+median over the groups of each group's best energy of wsa no worse than SA's by more than 5% of |E*|, and a
+two-sample KS test on the final energies of all reads with p > 1e-3.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime
 import os
 import sys
-import threading
 import time
 
 import numpy as np
+from scipy.stats import ks_2samp
 
 from qubocnn import surrogate
-from qubocnn.qubo import ClassQubo, box_encoding, to_bqm, trust_encoding
+from qubocnn.qubo import ClassQubo, box_encoding, dense_qubo, to_bqm, trust_encoding
 from qubocnn.schedules import beta_range
 from qubocnn.solvers import RoundingSolver
-from qubocnn.wsa import WeightSpaceAnnealer
+from qubocnn.wsa import WeightSpaceAnnealer, _anneal_kernel
 
-PAGE = os.sysconf("SC_PAGE_SIZE")
-
-
-def rss_bytes() -> int:
-    with open("/proc/self/statm") as fp:
-        return int(fp.read().split()[1]) * PAGE
-
-
-class PeakMemory:
-    """Peak resident-set increase over a block, sampled by a background thread."""
-
-    def __init__(self, interval=0.002):
-        self.interval = interval
-
-    def __enter__(self):
-        self.base = rss_bytes()
-        self.peak = self.base
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._poll, daemon=True)
-        self._thread.start()
-        return self
-
-    def _poll(self):
-        while not self._stop.is_set():
-            self.peak = max(self.peak, rss_bytes())
-            time.sleep(self.interval)
-
-    def sample(self):
-        self.peak = max(self.peak, rss_bytes())
-
-    def __exit__(self, *exc):
-        self.sample()
-        self._stop.set()
-        self._thread.join()
-        self.mib = (self.peak - self.base) / 2**20
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, "tests"))
+from wsa_reference import reference_kernel  # noqa: E402  (the previous kernel lives with the tests)
 
 
 def load_features(name: str, train_limit: int, seed: int):
@@ -86,8 +62,7 @@ def load_features(name: str, train_limit: int, seed: int):
     from qubocnn.features import make_feature_set
 
     dataset = load_dataset(name, limit_train=train_limit, limit_test=10)
-    features = make_feature_set(dataset, "default", seed=seed, progress=False)
-    return features
+    return make_feature_set(dataset, "default", seed=seed, progress=False)
 
 
 def class_problems(features, lam: float, mm_steps: int, cls: int, bits: int,
@@ -112,97 +87,181 @@ def continuous_optimum(problem: ClassQubo) -> float:
     return float(-0.5 * g @ np.linalg.solve(problem.curvature, g))
 
 
-def energies_of(problem, sampleset):
+def timed(function, *args, **kwargs):
+    """(result, CPU seconds of this process): every solver here runs on one thread, so on a shared
+    machine its CPU time is what it would take alone (wall time also counts the waits for a core)."""
+    start = time.process_time()
+    result = function(*args, **kwargs)
+    return result, time.process_time() - start
+
+
+def ordered_samples(sampleset):
     order = np.argsort(np.asarray(list(sampleset.variables)))
-    return problem.energies(sampleset.record.sample[:, order])
+    return sampleset.record.sample[:, order]
+
+
+def run_wsa(problem, reads, sweeps, br, seed):
+    sampleset, seconds = timed(WeightSpaceAnnealer().sample_problem, problem, num_reads=reads,
+                               num_sweeps=sweeps, seed=seed, beta_range=br)
+    return seconds, problem.energies(ordered_samples(sampleset))
+
+
+def run_reference(problem, reads, sweeps, br, seed):
+    hot, cold = br
+    args = (np.ascontiguousarray(problem.curvature), problem.gradient, problem.shift, float(problem.delta),
+            np.int64(problem.bits), np.geomspace(hot, cold, sweeps), np.full((reads, len(problem.gradient)), -1),
+            np.uint64(seed), False)
+    reference, seconds = timed(reference_kernel, *args)
+    # the package's kernel on the same arguments, for the bit-identity check the table reports
+    return seconds, np.array_equal(reference, _anneal_kernel(*args))
 
 
 def run_sa(problem, reads, sweeps, br, seed):
     from dwave.samplers import SimulatedAnnealingSampler
 
-    with PeakMemory() as memory:
-        t0 = time.perf_counter()
-        bqm = to_bqm(problem)
-        t1 = time.perf_counter()
-        memory.sample()
-        sampleset = SimulatedAnnealingSampler().sample(
-            bqm, num_reads=reads, num_sweeps=sweeps, seed=seed, beta_range=br, beta_schedule_type="geometric")
-        t2 = time.perf_counter()
-        energies = energies_of(problem, sampleset)
-        del bqm, sampleset
-    return dict(build=t1 - t0, sample=t2 - t1, total=t2 - t0, energies=energies, mib=memory.mib)
+    bqm, build = timed(to_bqm, problem)
+    sampleset, sample = timed(SimulatedAnnealingSampler().sample, bqm, num_reads=reads, num_sweeps=sweeps,
+                              seed=seed, beta_range=br, beta_schedule_type="geometric")
+    return build, sample, problem.energies(ordered_samples(sampleset))
 
 
-def run_wsa(problem, reads, sweeps, br, moves, threads=None, seed=0):
-    import numba
+def run_openjij(problem, reads, sweeps, br, seed):
+    import openjij
 
-    before = numba.get_num_threads()
-    if threads is not None:
-        numba.set_num_threads(threads)
-    try:
-        with PeakMemory() as memory:
-            t0 = time.perf_counter()
-            sampleset = WeightSpaceAnnealer().sample_problem(
-                problem, num_reads=reads, num_sweeps=sweeps, seed=seed, beta_range=br, moves=moves)
-            t1 = time.perf_counter()
-            energies = energies_of(problem, sampleset)
-    finally:
-        numba.set_num_threads(before)
-    return dict(build=0.0, sample=t1 - t0, total=t1 - t0, energies=energies, mib=memory.mib)
+    Q, offset = dense_qubo(problem)
+    n = problem.num_variables
+    model, build = timed(openjij.BinaryQuadraticModel.from_numpy_matrix, Q, list(range(n)), offset, "BINARY")
+    hot, cold = br
 
+    def call(num_sweeps):
+        return timed(openjij.SASampler().sample, model, num_reads=reads, num_sweeps=num_sweeps, beta_min=hot,
+                     beta_max=cold, seed=seed, sparse=False)
 
-def run_round(problem, seed=0):
-    with PeakMemory() as memory:
-        answer = RoundingSolver().solve(problem, seed)
-    return dict(build=0.0, sample=answer.seconds, total=answer.seconds, energies=np.array([answer.energy]),
-                mib=memory.mib)
+    sampleset, seconds = call(sweeps)
+    _, one_sweep = call(1)
+    bits = np.array([[sample[v] for v in range(n)] for sample in sampleset.samples()])
+    return build, seconds, seconds - one_sweep, problem.energies(bits)
 
 
-def repeated(run, repeats, seed, *args, **kwargs):
-    """Run with seeds seed, seed+1, ...: median times, per-repeat best and median energies, max memory."""
-    runs = [run(*args, seed=seed + i, **kwargs) for i in range(repeats)]
-    return dict(
-        build=float(np.median([r["build"] for r in runs])),
-        sample=float(np.median([r["sample"] for r in runs])),
-        total=float(np.median([r["total"] for r in runs])),
-        best=np.array([r["energies"].min() for r in runs]),
-        median=np.array([np.median(r["energies"]) for r in runs]),
-        mib=max(r["mib"] for r in runs),
-    )
+def run_bifurcation(problem, timeout):
+    import simulated_bifurcation
+    import torch
+
+    Q, offset = dense_qubo(problem)
+    wall = time.perf_counter()
+    (bits, _), seconds = timed(simulated_bifurcation.minimize, torch.tensor(Q), domain="binary", verbose=False,
+                               timeout=timeout)
+    return seconds, time.perf_counter() - wall, float(problem.energies(bits.numpy().astype(np.int8)[None])[0])
+
+
+def wsa_time_to_reach(problem, target, reads, sweeps, br, seed, max_factor=64):
+    """(seconds, sweeps) of the first wsa run (doubling sweeps) whose best energy is <= target, or None."""
+    factor = 1
+    while factor <= max_factor:
+        seconds, energies = run_wsa(problem, reads, sweeps * factor, br, seed)
+        if energies.min() <= target:
+            return seconds, sweeps * factor
+        factor *= 2
+    return None
 
 
 def warm_up():
-    """Compile (or load from numba's on-disk cache) the wsa kernel; returns seconds."""
+    """Compile (or load from numba's on-disk cache) both kernels; returns seconds."""
     rng = np.random.default_rng(0)
-    X = surrogate.add_bias(rng.standard_normal((50, 3)))
-    H = surrogate.boehning_curvature(X, 1e-3)
+    H = surrogate.boehning_curvature(surrogate.add_bias(rng.standard_normal((50, 3))), 1e-3)
     problem = ClassQubo(H, rng.standard_normal(4), np.zeros(4), box_encoding(4, 3, 1.0))
-    t0 = time.perf_counter()
-    WeightSpaceAnnealer().sample_problem(problem, num_reads=2, num_sweeps=2, seed=0)
-    return time.perf_counter() - t0
+    start = time.perf_counter()
+    run_wsa(problem, 2, 2, beta_range(problem), 0)
+    run_reference(problem, 2, 2, beta_range(problem), 0)
+    return time.perf_counter() - start
 
 
-def fmt_e(x):
-    return f"{x:.6g}"
+def benchmark(problem, args):
+    """All rows for one problem: a list of (solver, seconds, ns per attempt, best energy, note) and the verdict."""
+    n, reads, sweeps = problem.num_variables, args.reads, args.sweeps
+    attempts = reads * sweeps * n
+    br = beta_range(problem)
+    rows = []
+
+    # `repeats` groups of `reads` reads in one call (as in tests/test_wsa.py): time per group of reads
+    wsa_seconds, wsa_energies = run_wsa(problem, reads * args.repeats, sweeps, br, args.seed)
+    wsa_seconds /= args.repeats
+    wsa_best = float(np.median(wsa_energies.reshape(args.repeats, reads).min(axis=1)))
+    rows.append(("wsa", wsa_seconds, wsa_seconds / attempts, wsa_best, f"per {reads} reads, {args.repeats} groups"))
+
+    ref_seconds, identical = run_reference(problem, reads, sweeps, br, args.seed)
+    rows.append(("wsa, previous kernel", ref_seconds, ref_seconds / attempts, None,
+                 f"{ref_seconds / wsa_seconds:.1f}x the present kernel's time; final integers "
+                 + ("identical" if identical else "DIFFER")))
+
+    verdict = "-"
+    if n <= args.sa_max_variables:
+        build, sample, sa_energies = run_sa(problem, reads * args.repeats, sweeps, br, args.seed)
+        sample /= args.repeats
+        sa_best = float(np.median(sa_energies.reshape(args.repeats, reads).min(axis=1)))
+        rows.append(("dwave-samplers SA, sampling", sample, sample / attempts, sa_best,
+                     f"{sample / wsa_seconds:.0f}x wsa's time"))
+        rows.append(("dwave-samplers SA, BQM build + sampling", build + sample, (build + sample) / attempts, None,
+                     f"{(build + sample) / wsa_seconds:.0f}x wsa's time"))
+        e_star = continuous_optimum(problem)
+        not_worse = wsa_best <= sa_best + 0.05 * abs(e_star)
+        p_value = ks_2samp(wsa_energies, sa_energies).pvalue
+        verdict = (f"{'pass' if not_worse and p_value > 1e-3 else 'FAIL'} (median best wsa - SA = "
+                   f"{(wsa_best - sa_best) / abs(e_star):+.3g} |E*|, KS p = {p_value:.2g})")
+    else:
+        rows.append(("dwave-samplers SA", None, None, None, "skipped (n above --sa-max-variables)"))
+
+    if "openjij" not in args.skip:
+        build, seconds, marginal, energies = run_openjij(problem, reads, sweeps, br, args.seed)
+        rows.append(("OpenJij SA, dense native model (whole call)", seconds, seconds / attempts,
+                     float(energies.min()), f"{seconds / wsa_seconds:.0f}x wsa's time; model build {build:.2f} s"))
+        rows.append(("OpenJij SA, marginal per attempt", None, marginal / (reads * (sweeps - 1) * n), None,
+                     f"{marginal / (reads * (sweeps - 1)) / (wsa_seconds / (reads * sweeps)):.0f}x wsa's per attempt"))
+
+    if "bifurcation" not in args.skip:
+        seconds, wall, energy = run_bifurcation(problem, args.sb_timeout)
+        reach = wsa_time_to_reach(problem, energy, reads, sweeps, br, args.seed)
+        note = (f"wsa reaches this energy in {reach[0]:.3g} s ({reads} reads x {reach[1]} sweeps)" if reach else
+                f"wsa does not reach it within {reads} reads x {64 * sweeps} sweeps")
+        limit = f"; ran into its {args.sb_timeout:g} s (wall) limit" if wall >= args.sb_timeout else ""
+        rows.append(("simulated-bifurcation, defaults", seconds, None, energy, note + limit))
+
+    answer = RoundingSolver().solve(problem, args.seed)
+    rows.append(("round (rounded continuous minimiser + descent)", answer.seconds, None, answer.energy, ""))
+    return rows, verdict
+
+
+def table(problem_rows, args, compile_s):
+    out = [f"{args.reads} reads x {args.sweeps} sweeps, one thread for every solver, CPU seconds; gap = (E_best - E*)/|E*| "
+           f"(E* the continuous optimum of the class surrogate); wsa compile/load {compile_s:.2f} s excluded.", "",
+           "| problem | solver | seconds | ns per attempt per core | best gap | note |", "|---|---|---|---|---|---|"]
+    for label, e_star, rows, verdict in problem_rows:
+        for solver, seconds, per_attempt, best, note in rows:
+            cells = [label, solver, "-" if seconds is None else f"{seconds:.3g}",
+                     "-" if per_attempt is None else f"{per_attempt * 1e9:.3g}",
+                     "-" if best is None else f"{(best - e_star) / abs(e_star):.3g}", note]
+            out.append("| " + " | ".join(cells) + " |")
+        out.append(f"| {label} | verdict wsa >= SA at equal reads x sweeps | | | | {verdict} |")
+    return "\n".join(out) + "\n"
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     parser.add_argument("--datasets", nargs="+", default=["digits"],
-                        help="digits (d=64), mnist (d=196), cifar10_jpeg (d=256), ...; all but digits need "
-                             "QUBOCNN_DATA (a data root)")
-    parser.add_argument("--bits", nargs="+", type=int, default=[5, 10, 15, 20])
-    parser.add_argument("--encodings", nargs="+", default=["trust", "box"], choices=["trust", "box"])
-    parser.add_argument("--reads", type=int, default=10)
-    parser.add_argument("--sweeps", type=int, default=1000)
-    parser.add_argument("--moves", nargs="+", default=["flip", "integer"], choices=["flip", "integer"],
-                        help="wsa move sets to run (integer: classical, non-quantum +-2^k moves)")
-    parser.add_argument("--sa-max-variables", type=int, default=2000,
-                        help="skip dwave-samplers SA above this many variables (its cost grows like n^2: "
-                             "about 40 s at n=1940 and several minutes at n=3900 for 10 x 1000)")
-    parser.add_argument("--single-thread", action="store_true",
-                        help="also time wsa (flip) on one numba thread (SA is single-threaded)")
+                        help="digits (d=64), mnist (d=196), ...; all but digits need QUBOCNN_DATA (a data root)")
+    parser.add_argument("--bits", nargs="+", type=int, default=[20])
+    parser.add_argument("--encodings", nargs="+", default=["trust"], choices=["trust", "box"])
+    parser.add_argument("--reads", type=int, default=4)
+    parser.add_argument("--sweeps", type=int, default=200)
+    parser.add_argument("--repeats", type=int, default=10,
+                        help="groups of `reads` reads for wsa and SA (one call of repeats x reads reads each)")
+    parser.add_argument("--sa-max-variables", type=int, default=4000,
+                        help="skip dwave-samplers SA above this many variables (its cost grows like n^2)")
+    parser.add_argument("--sb-timeout", type=float, default=60.0,
+                        help="seconds simulated-bifurcation may run (its defaults take minutes at n >= 1000)")
+    parser.add_argument("--skip", nargs="*", default=[], choices=["openjij", "bifurcation"],
+                        help="leave out solvers of the bench extra")
     parser.add_argument("--train-limit", type=int, default=10000, help="training rows used for the curvature")
     parser.add_argument("--mm-steps", type=int, default=3, help="continuous MM steps from zero to reach W_t")
     parser.add_argument("--lam", type=float, default=1e-3)
@@ -210,113 +269,40 @@ def main(argv=None):
     parser.add_argument("--trust-half-range", type=float, default=0.5)
     parser.add_argument("--box-half-range", type=float, default=2.0)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--repeats", type=int, default=1,
-                        help="runs per solver with seeds seed, seed+1, ...: times are medians, energies "
-                             "the median over runs of each run's best / median over reads")
-    parser.add_argument("--markdown", help="also write the tables to this file")
+    parser.add_argument("--markdown", help="also write the table to this file (atomically)")
     args = parser.parse_args(argv)
+    if args.reads < 1 or args.sweeps < 2 or args.repeats < 1:
+        parser.error("--reads and --repeats must be >= 1 and --sweeps >= 2")
 
     import numba
+    import torch
 
-    print(f"# anneal_speed: {args.reads} reads x {args.sweeps} sweeps, numba threads {numba.get_num_threads()}, "
-          f"cpus {os.cpu_count()}, python {sys.version.split()[0]}")
+    numba.set_num_threads(1)
+    torch.set_num_threads(1)
+    print(f"# anneal_speed: {args.reads} reads x {args.sweeps} sweeps, one thread, cpus {os.cpu_count()}, "
+          f"python {sys.version.split()[0]}", flush=True)
     compile_s = warm_up()
-    print(f"wsa kernel compile/load (first call): {compile_s:.2f} s (excluded from the timings below)")
-
-    rows = []
+    problem_rows = []
     for name in args.datasets:
-        t0 = time.perf_counter()
         features = load_features(name, args.train_limit, args.seed)
-        print(f"\n## {name}: {features.x_train.shape[0]} training rows, d = {features.num_features} kept features, "
-              f"{features.num_classes} classes (features {time.perf_counter() - t0:.1f} s)", flush=True)
         for bits in args.bits:
             problems = class_problems(features, args.lam, args.mm_steps, args.cls, bits,
                                       args.trust_half_range, args.box_half_range)
             for mode in args.encodings:
                 problem = problems[mode]
-                n = problem.num_variables
-                e_star = continuous_optimum(problem)
-                br = beta_range(problem)
-                row = dict(dataset=name, d=features.num_features, K=bits, mode=mode, n=n, e_star=e_star,
-                           threads=numba.get_num_threads())
-                if n <= args.sa_max_variables:
-                    row["sa"] = repeated(run_sa, args.repeats, args.seed, problem, args.reads, args.sweeps, br)
-                for moves in args.moves:
-                    row[f"wsa_{moves}"] = repeated(run_wsa, args.repeats, args.seed, problem, args.reads,
-                                                   args.sweeps, br, moves)
-                row["round"] = repeated(run_round, args.repeats, args.seed, problem)
-                if args.single_thread and "flip" in args.moves:
-                    row["wsa_flip_1t"] = repeated(run_wsa, args.repeats, args.seed, problem, args.reads,
-                                                  args.sweeps, br, "flip", threads=1)
-                rows.append(row)
-                print(line(row), flush=True)
-    text = tables(rows, args, compile_s)
+                label = f"{name} d+1={len(problem.gradient)} K={bits} {mode} n={problem.num_variables}"
+                print(f"## {label}", flush=True)
+                rows, verdict = benchmark(problem, args)
+                problem_rows.append((label, continuous_optimum(problem), rows, verdict))
+    text = table(problem_rows, args, compile_s)
     print("\n" + text)
     if args.markdown:
-        with open(args.markdown, "w") as fp:
-            fp.write(text)
-
-
-def rel(x, e_star):
-    return x / abs(e_star)
-
-
-def line(row):
-    e_star = row["e_star"]
-    parts = [f"{row['dataset']} K={row['K']} {row['mode']} n={row['n']} E*={fmt_e(e_star)}"]
-    for key in ("sa", "wsa_flip", "wsa_flip_1t", "wsa_integer", "round"):
-        if key in row:
-            r = row[key]
-            parts.append(f"{key}: {r['total']:.3f}s best {fmt_e(np.median(r['best']))} "
-                         f"gap {rel(np.median(r['best']) - e_star, e_star):.3g}")
-        elif key == "sa":
-            parts.append("sa: skipped (n above --sa-max-variables)")
-    return " | ".join(parts)
-
-
-def tables(rows, args, compile_s):
-    runs = "one run per solver" if args.repeats == 1 else f"medians over {args.repeats} runs (seeds)"
-    out = [f"reads x sweeps = {args.reads} x {args.sweeps}, {runs}; wsa compile/load {compile_s:.2f} s excluded.",
-           "gap = (E_best - E*)/|E*| (E* the continuous optimum of the class surrogate); "
-           "dE = (wsa - SA)/|E*| of the best and of the median energy over reads (negative: wsa lower); "
-           "MiB = peak RSS increase; SA build = dense BQM construction.", ""]
-    cols = ["data", "d+1", "K", "grid", "n", "SA build s", "SA sample s", "wsa s", "SA/wsa sample", "SA/wsa total"]
-    if args.single_thread:
-        cols += ["wsa 1-thr s", "SA/wsa 1-thr"]
-    cols += ["SA gap", "wsa gap", "dE best", "dE median", "SA MiB", "wsa MiB"]
-    if "integer" in args.moves:
-        cols += ["int s", "int gap"]
-    cols += ["round s", "round gap", "SA flips/s/core", "wsa flips/s/core"]
-    out.append("| " + " | ".join(cols) + " |")
-    out.append("|" + "---|" * len(cols))
-    for row in rows:
-        e_star = row["e_star"]
-        w, s, w1, i = row.get("wsa_flip"), row.get("sa"), row.get("wsa_flip_1t"), row.get("wsa_integer")
-        cells = [row["dataset"], str(row["n"] // row["K"]), str(row["K"]), row["mode"], str(row["n"])]
-        cells += [f"{s['build']:.2f}", f"{s['sample']:.2f}"] if s else ["skipped", "skipped"]
-        cells.append(f"{w['total']:.3f}" if w else "-")
-        cells += [f"{s['sample'] / w['total']:.1f}x", f"{s['total'] / w['total']:.1f}x"] if (s and w) else ["-", "-"]
-        if args.single_thread:
-            cells.append(f"{w1['total']:.3f}" if w1 else "-")
-            cells.append(f"{s['total'] / w1['total']:.1f}x" if (s and w1) else "-")
-        cells.append(f"{rel(np.median(s['best']) - e_star, e_star):.3g}" if s else "-")
-        cells.append(f"{rel(np.median(w['best']) - e_star, e_star):.3g}" if w else "-")
-        if s and w:
-            cells.append(f"{rel(np.median(w['best']) - np.median(s['best']), e_star):+.3g}")
-            cells.append(f"{rel(np.median(w['median']) - np.median(s['median']), e_star):+.3g}")
-        else:
-            cells += ["-", "-"]
-        cells.append(f"{s['mib']:.0f}" if s else "-")
-        cells.append(f"{w['mib']:.1f}" if w else "-")
-        if "integer" in args.moves:
-            cells += [f"{i['total']:.3f}", f"{rel(np.median(i['best']) - e_star, e_star):.3g}"]
-        r = row["round"]
-        cells += [f"{r['total']:.4f}", f"{rel(np.median(r['best']) - e_star, e_star):.3g}"]
-        attempts = args.reads * args.sweeps * row["n"]
-        cells.append(f"{attempts / s['sample']:.3g}" if s else "-")
-        cells.append(f"{attempts / (w['total'] * min(args.reads, row['threads'])):.3g}" if w else "-")
-        out.append("| " + " | ".join(cells) + " |")
-    return "\n".join(out) + "\n"
+        stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+        command = " ".join(["python benchmarks/anneal_speed.py", *(argv if argv is not None else sys.argv[1:])])
+        tmp = args.markdown + ".tmp"
+        with open(tmp, "w") as fp:
+            fp.write(f"<!-- {command}; {stamp}, {os.cpu_count()}-core machine shared with other jobs -->\n\n{text}")
+        os.replace(tmp, args.markdown)
 
 
 if __name__ == "__main__":

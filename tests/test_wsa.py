@@ -10,7 +10,9 @@ from qubocnn.schedules import beta_range
 from qubocnn.qubo import ClassQubo, box_encoding, to_bqm, trust_encoding
 from qubocnn.surrogate import add_bias, boehning_curvature, gradient
 from qubocnn.qubo import integers_to_bits
-from qubocnn.wsa import WeightSpaceAnnealer
+from qubocnn.wsa import WeightSpaceAnnealer, _anneal_kernel
+
+from wsa_reference import reference_kernel
 
 
 def make_problem(num_features, bits, mode="box", seed=0, cls=0, lam=1e-3):
@@ -96,6 +98,25 @@ def test_independent_of_thread_count(moves):
     finally:
         numba.set_num_threads(before)
     np.testing.assert_array_equal(one, two)
+
+
+@pytest.mark.parametrize("moves", ["flip", "integer"])
+@pytest.mark.parametrize("size, bits, mode", [(50, 20, "trust"), (194, 20, "trust"), (257, 12, "box")])
+def test_deferred_field_updates_give_the_reference_integers(size, bits, mode, moves):
+    """The kernel defers the O(d) field update to once per parameter and decides most Metropolis
+    tests without exp; the kernel that updates the field after every accepted flip and calls exp
+    must give the same final integers, bit for bit (250 sweeps cross a field refresh at 128)."""
+    problem = make_problem(size - 1, bits, mode, seed=size)
+    hot, cold = beta_range(problem)
+    rng = np.random.default_rng(size)
+    initial_v = np.full((4, size), -1, dtype=np.int64)
+    initial_v[1] = rng.integers(0, 2**bits, size)  # one read from given integers, three from random bits
+    args = (np.ascontiguousarray(problem.curvature), problem.gradient, problem.shift, float(problem.delta),
+            np.int64(bits), np.geomspace(hot, cold, 250), initial_v, np.uint64(2**63 + size), moves == "integer")
+    ours, reference = _anneal_kernel(*args), reference_kernel(*args)
+    assert ours.shape == (4, size) and ours.min() >= 0 and ours.max() < 2**bits
+    np.testing.assert_array_equal(ours, reference)
+    assert not np.array_equal(ours[0], ours[2])  # reads are independent
 
 
 @pytest.mark.parametrize("mode", ["box", "trust"])
