@@ -15,7 +15,8 @@ give it; the other fields differ by round-off only (one product of the summed ch
 sum of products), which moves a decision only if it lies within round-off of its threshold. The
 Metropolis test is decided by Taylor bounds on exp(-beta dE) where they settle it, and by exp
 otherwise: the same decisions. tests/wsa_reference.py keeps the previous kernel (whole-field update
-after every accepted flip, plain exp) and tests/test_wsa.py checks bit-identical final integers. The
+after every accepted flip, plain exp) and tests/test_wsa.py checks bit-identical final integers on
+several sizes (docs/annealer-speed.md says where round-off breaks it). The
 n x n QUBO matrix (n = (d+1)K) never exists; memory is O(d^2 + reads x n).
 
 With ``moves="flip"`` (the default) this is exactly the Metropolis single-bit-flip chain of
