@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 CORES ?= all
 # Data sets without files under the data root are downloaded where their source answers, else left
-# out with a warning. RUN_CONFIG passes workflow settings, e.g. RUN_CONFIG="datasets=[digits,mnist]".
+# out with a warning; `run` and `reference` ask the sources again each time (--forcerun sources). RUN_CONFIG passes workflow settings, e.g. RUN_CONFIG="datasets=[digits,mnist]".
 RUN_CONFIG ?=
 CONFIG_ARGS = $(if $(strip $(RUN_CONFIG)),--config $(RUN_CONFIG))
 
@@ -26,7 +26,7 @@ test: install
 UNLOCK := flags=$$($(BIN)/python workflow/scripts/unlock_stale.py $(BIN)/snakemake) &&
 
 run: install
-	$(UNLOCK) $(BIN)/snakemake --cores $(CORES) --keep-going $(CONFIG_ARGS) $$flags
+	$(UNLOCK) $(BIN)/snakemake --cores $(CORES) --keep-going --forcerun sources $(CONFIG_ARGS) $$flags
 
 smoke: install
 	$(UNLOCK) $(BIN)/snakemake --cores $(CORES) smoke $$flags
@@ -34,7 +34,7 @@ smoke: install
 # Maintainers: rewrite the committed reference (results/full/, figures/, paper/tables/) from the runs
 # of `make run` and `make smoke`; it refuses a run that left out data sets.
 reference: install
-	$(UNLOCK) $(BIN)/snakemake --cores $(CORES) reference reference_smoke $(CONFIG_ARGS) $$flags
+	$(UNLOCK) $(BIN)/snakemake --cores $(CORES) reference reference_smoke --forcerun sources $(CONFIG_ARGS) $$flags
 
 # The SLURM profile for real: a one-node SLURM cluster on this machine runs the smoke study (as root).
 slurm-check: install

@@ -77,6 +77,7 @@ OWN = {
                   ("out", None, "Markdown report to write", {}),
                   ("summary", None, "JSON summary to write (default: --out with .json)", {})],
     "download": [],
+    "sources": [("datasets", None, "comma-separated data sets whose download sources to ask", {}), OUT],
 }
 HELP = {"features": "extract and cache frozen-CNN features", "train": "train the head by per-class QUBOs",
         "predict": "apply a saved head (RUN.head.npz) to a feature file or a data set's test images",
@@ -85,7 +86,8 @@ HELP = {"features": "extract and cache frozen-CNN features", "train": "train the
         "hardware": "D-Wave feasibility table (raw counts and clique embeddings)",
         "report": "tables and figures from result files (qubocnn.report)",
         "reproduce": "compare a run's tables with the committed reference tables, row by row",
-        "download": "download a torchvision data set into the data root, atomically"}
+        "download": "download a torchvision data set into the data root, atomically",
+        "sources": "which download sources answer (JSON: data set -> why not), for the workflow's data plan"}
 PROGRESS = ("features", "train", "predict", "baseline", "export-qubo")
 
 

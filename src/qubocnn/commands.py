@@ -109,4 +109,5 @@ def run_report(values: dict) -> None:
 
 COMMANDS = {"features": run_features, "train": run_train, "predict": run_predict, "baseline": run_baseline,
             "export-qubo": run_export_qubo, "hardware": run_hardware, "report": run_report,
-            "reproduce": reproduce.run, "download": download.run}
+            "reproduce": reproduce.run, "download": download.run,
+            "sources": download.run_sources}

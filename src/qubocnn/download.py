@@ -9,6 +9,7 @@ that marks the data set as present last, when part of it is already there).
 
 from __future__ import annotations
 
+import json
 import shutil
 import socket
 import sys
@@ -127,6 +128,20 @@ def download(name: str, root: str | Path | None = None, emnist_split: str = DEFA
     if not done.exists():
         raise DataError(f"{name}: torchvision downloaded no {done.relative_to(root)} (EMNIST split {emnist_split}?)")
     return done
+
+
+def run_sources(options: dict) -> None:
+    """`qubocnn sources`: {data set: why its source cannot be reached} of --datasets, as JSON."""
+    names = [n for n in str(options["datasets"] or "").split(",") if n]
+    if not names or set(names) - set(SOURCES):
+        raise ValueError(f"--datasets takes comma-separated names of {', '.join(DOWNLOADABLE)}, got {options['datasets']!r}")
+    from .outputs import write_text
+
+    found = unreachable(names)
+    write_text(options["out"], json.dumps({"schema": "qubocnn.sources/1", "asked": names, "unreachable": found},
+                                          indent=1) + "\n")
+    print(f"sources answer for {', '.join(n for n in names if n not in found) or 'none'} of {', '.join(names)}",
+          file=sys.stderr)
 
 
 def run(options: dict) -> None:

@@ -41,15 +41,14 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from . import surrogate
+from .modes import DEFAULT_TRUST_REFINEMENTS, MODES, refinements_for
 from .options import option
 from .qubo import (DEFAULT_BOX_HALF_RANGE, ClassQubo, Encoding, box_encoding, check_bits, check_half_range,
                    class_qubos, first_class_qubos, to_bqm, trust_encoding)
 from .solvers import Answer, Solver, SolverConfig, answer_from_samples, make_solver
 
 log = logging.getLogger("qubocnn.train")
-MODES = ("box", "trust", "continuous")
 ACCEPT_RULES = ("improving", "always")
-DEFAULT_TRUST_REFINEMENTS = 6
 STOP_WINDOW = 3
 
 
@@ -100,9 +99,7 @@ class TrainConfig:
 
     @property
     def num_refinements(self) -> int:
-        if self.refinements is None:
-            return DEFAULT_TRUST_REFINEMENTS if self.mode == "trust" else 0
-        return int(self.refinements)
+        return refinements_for(self.mode) if self.refinements is None else int(self.refinements)
 
 
 class MonotoneFista:

@@ -1,6 +1,7 @@
 # Reproducible outputs: where each study writes, and the fixed dates that keep its files byte-stable.
 
 import json
+import shlex
 import subprocess
 
 from snakemake.exceptions import WorkflowError
@@ -65,9 +66,10 @@ def view_runs(view):
 
     def runs(wildcards):
         study = VIEWS[view]["study"]
-        if view.startswith("reference") and LEFT_OUT[study]:
+        left_out = data_plan(study).left_out
+        if view.startswith("reference") and left_out:
             raise WorkflowError(
-                f"target {view}: the {study} study left out {', '.join(LEFT_OUT[study])} (no data), and the "
+                f"target {view}: the {study} study left out {', '.join(left_out)} (no data), and the "
                 f"reference must not be replaced by a partial study; get their data, or name the data sets "
                 f"of the reference explicitly, e.g. --config 'datasets=[digits,mnist]'")
         return run_files(study)
@@ -110,7 +112,7 @@ def end_of_run(targets, finished):
                if requested & names or any(str(t).startswith(f"results/{study}/") for t in requested)]
     lines = []
     for study in studies:
-        lines += data_summary(study)
+        lines += data_plan(study, wait=False).summary(config.get("download", True))
         if "all" in requested and study == "run":
             lines.append(reproduction_summary() if finished else
                          "no reproduction check: the run did not finish (`make run` again resumes)")

@@ -1,6 +1,7 @@
 # Features, QUBO training runs, the continuous reference, baselines, hardware feasibility.
 # Every rule calls the `qubocnn` command line; its stdout and stderr go to logs/. The compute rules
 # cap their BLAS/OpenMP threads at the rule's threads, so runs sharing a machine keep their timings.
+# The options of each run are qubocnn.study's (from the study's config).
 
 
 rule features:
@@ -12,7 +13,7 @@ rule features:
     log:
         "logs/{study}/features/{dataset}-{preset}-seed{seed}.log",
     params:
-        source=source_args,
+        source=lambda wildcards: studies.source_options(study_of(wildcards), wildcards.dataset),
     resources:
         mem_mb=16000,
         runtime=30,
@@ -37,11 +38,12 @@ rule qubo:
     log:
         "logs/{study}/runs/{dataset}/{variant}qubo-{mode}-K{bits}-seed{seed}.log",
     params:
-        options=train_args,
-    threads: train_threads
+        options=lambda wildcards: studies.train_options(study_of(wildcards), wildcards.mode,
+                                                        wildcards.variant.rstrip("/")),
+    threads: lambda wildcards: study_of(wildcards)["jobs"]
     resources:
         mem_mb=8000,
-        runtime=train_runtime,
+        runtime=lambda wildcards: studies.train_runtime(wildcards.dataset, wildcards.bits),
     conda:
         CONDA_ENV
     shell:
@@ -60,7 +62,7 @@ rule continuous:
     log:
         "logs/{study}/runs/{dataset}/continuous-seed{seed}.log",
     params:
-        options=continuous_args,
+        options=lambda wildcards: studies.continuous_options(study_of(wildcards)),
     resources:
         mem_mb=8000,
         runtime=30,
@@ -82,7 +84,7 @@ rule baseline:
     log:
         "logs/{study}/runs/{dataset}/{method}-seed{seed}.log",
     params:
-        options=baseline_args,
+        options=lambda wildcards: studies.baseline_options(study_of(wildcards)),
     resources:
         mem_mb=8000,
         runtime=60,
@@ -102,7 +104,7 @@ rule feasibility:
     log:
         "logs/{study}/hardware.log",
     params:
-        options=hardware_args,
+        options=lambda wildcards: studies.hardware_options(study_of(wildcards)),
     conda:
         CONDA_ENV
     shell:
@@ -122,7 +124,7 @@ rule hardware:
     log:
         f"logs/qpu/{config['qpu']['dataset']}-{config['qpu']['preset']}.log",
     params:
-        options=qpu_args,
+        options=studies.qpu_options(config),
     conda:
         CONDA_ENV
     shell:
