@@ -86,9 +86,13 @@ def test_only_torchvision_sets_download(tmp_path, capsys):
 
 
 @contextmanager
-def answering_server():
+def answering_server(requests=None):
+    """A local server answering every HEAD request (`requests`, a list: each request's path is added)."""
+
     class Answer(BaseHTTPRequestHandler):
         def do_HEAD(self):
+            if requests is not None:
+                requests.append(self.path)
             self.send_response(404)  # any answer means the source is reachable
             self.end_headers()
 
@@ -117,9 +121,13 @@ def test_unreachable_sources_are_found_quickly(monkeypatch):
 # The workflow: one download job per data set whose source answers; the others are left out
 # ---------------------------------------------------------------------------------------------
 
-def workflow_dry_run(tmp_path, proxy):
+def workflow_dry_run(tmp_path, proxy, requests=()):
     """`snakemake -n` on an empty data root, every request going through `proxy` (the machine's
-    only way out: a local server stands for the internet, a closed port for no internet)."""
+    only way out: a local server stands for the internet, a closed port for no internet). The
+    Snakefile never asks a source while it is parsed: a first dry run knows only that the study's
+    `sources` job must ask; that job runs, and a second dry run lists the jobs its answer makes.
+    In a scratch working directory, on the run study's runs (target runs.csv); `requests`: those
+    the proxy received."""
     import os
     import subprocess
     import sys
@@ -128,10 +136,20 @@ def workflow_dry_run(tmp_path, proxy):
 
     env = {k: v for k, v in os.environ.items() if k.lower() not in ("no_proxy", "http_proxy", "https_proxy")}
     env.update(QUBOCNN_DATA=str(tmp_path / "data"), http_proxy=proxy, https_proxy=proxy)
-    run = subprocess.run([sys.executable, "-m", "snakemake", "-n", "--forceall"], cwd=ROOT, env=env,
-                         capture_output=True, text=True, timeout=120)
-    assert run.returncode == 0, run.stderr
-    return dry_run_jobs(run.stdout), run.stderr
+    snakemake = [sys.executable, "-m", "snakemake", "-s", str(ROOT / "Snakefile"), "--directory", str(tmp_path),
+                 "--configfile", str(ROOT / "config" / "config.yaml")]
+
+    def run(*args):
+        done = subprocess.run([*snakemake, *args], env=env, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+        return done
+
+    unasked = dry_run_jobs(run("-n", "results/run/tables/runs.csv").stdout)
+    assert set(unasked) == {"sources", "collect_run"}, unasked  # no run is known before the answer
+    assert not requests  # and the dry run asked nothing
+    asked = run("--cores", "1", "results/run/sources.json")
+    answered = run("-n", "results/run/tables/runs.csv")
+    return dry_run_jobs(answered.stdout), asked.stderr + answered.stderr
 
 
 def test_offline_study_runs_on_what_it_has(tmp_path):
@@ -148,8 +166,10 @@ def test_offline_study_runs_on_what_it_has(tmp_path):
 def test_online_one_download_job_per_data_set_before_its_features(tmp_path):
     # through this plain HTTP proxy only the http:// sources answer (MNIST's second mirror,
     # Fashion-MNIST, KMNIST); the https:// ones (EMNIST, CIFAR-10) fail like an unreachable host
-    with answering_server() as proxy:
-        jobs, err = workflow_dry_run(tmp_path, proxy)
+    requests = []
+    with answering_server(requests) as proxy:
+        jobs, err = workflow_dry_run(tmp_path, proxy, requests)
+    assert "http://codh.rois.ac.jp/kmnist/dataset/kmnist/" in requests  # asked by the `sources` job
     fetched = {"mnist": "MNIST", "fashion_mnist": "FashionMNIST", "kmnist": "KMNIST"}
     assert sorted(rule for rule in jobs if rule.startswith("download_")) == sorted(f"download_{n}" for n in fetched)
     for name, folder in fetched.items():

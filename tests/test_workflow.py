@@ -71,8 +71,8 @@ def test_config_validates_against_schema():
 def dry_run_jobs(output: str) -> dict[str, list[tuple[list[str], list[str]]]]:
     """{rule: [(inputs, outputs), ...]} parsed from a dry run's job listing."""
     jobs: dict[str, list] = {}
-    for block in re.split(r"\n(?=rule |localrule )", output):
-        head = re.match(r"(?:local)?rule (\w+):", block)
+    for block in re.split(r"\n(?=(?:local)?(?:rule|checkpoint) )", output):
+        head = re.match(r"(?:local)?(?:rule|checkpoint) (\w+):", block)
         if not head:
             continue
         fields = {}
