@@ -30,6 +30,7 @@ class Table:
     # LaTeX: a longtable that breaks across pages (long tables), and column widths for text that wraps
     long: bool = False
     latex_align: str | None = None
+    note: str = ""  # Markdown: a paragraph under the table (the LaTeX caption is the paper's)
 
     def to_csv(self) -> str:
         stream = io.StringIO()
@@ -46,6 +47,8 @@ class Table:
         lines = ["| " + " | ".join(map(cell, self.columns)) + " |",
                  "|" + "|".join("---" for _ in self.columns) + "|"]
         lines += ["| " + " | ".join(map(cell, row)) + " |" for row in self.rows]
+        if self.note:
+            lines += ["", self.note]
         return "\n".join(lines) + "\n"
 
     def to_latex(self) -> str:

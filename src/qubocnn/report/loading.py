@@ -96,3 +96,29 @@ def find_hardware(paths: str | os.PathLike | Iterable[str | os.PathLike]) -> Pat
                 if _schema_of(file) == HARDWARE_SCHEMA:
                     return file
     return None
+
+
+def load_run_summaries(path: str | os.PathLike) -> list[dict]:
+    """The runs of a `qubocnn report collect` CSV (one row per run) as records the claims and the
+    paper's values read: data set, preset, method key, K, seed, classes, accuracies and timings. The
+    committed reference keeps this CSV, not every run's JSON, so the claims and values can be remade
+    from it alone (tables of per-iteration records cannot)."""
+    import csv
+
+    def number(text, kind=float):
+        return kind(text) if text not in ("", None) else None
+
+    runs = []
+    with open(path, newline="") as stream:
+        for row in csv.DictReader(stream):
+            runs.append({
+                "dataset": row["dataset"], "dataset_label": row["dataset_label"], "method": row["method"],
+                "preset": row["preset"] or "default", "bits": number(row["bits"], int),
+                "seed": number(row["seed"], int), "num_features": number(row["num_features"], int),
+                "num_classes": number(row["num_classes"], int),
+                "test_accuracy": float(row["test_accuracy"]), "train_accuracy": float(row["train_accuracy"]),
+                "timings": {key[len("time_"):]: float(value) for key, value in row.items()
+                            if key.startswith("time_") and value not in ("", None)},
+                "path": row.get("path"),
+            })
+    return runs
