@@ -1,0 +1,116 @@
+"""The numbers of the paper's text and the claims summary, written by a rule (showyourwork style):
+no number in paper/ or in the README's prose is typed by hand.
+
+`values.tex` defines one value per key, read in paper/main.tex as \\val{KEY}; an unknown key stops
+LaTeX with an error, so a renamed value cannot leave a stale number. Keys:
+- `acc/DATASET/PRESET/METHOD/K` (K `-` for baselines): mean test accuracy over seeds, points;
+  `accpm/...`: mean ± sample standard deviation;
+- `diff/DATASET/PRESET/METHOD/K`: K's accuracy minus SGD's, paired by seed, ± standard error;
+- `claim/N/READING/PRESET`: the summary cell of claim N (1-based) in that reading and preset;
+- `runs`, `datasets`, `seeds`, `rule`, `chance/DATASET`, `hw/d=D/variables|couplers`.
+`claims_summary` (a table of `qubocnn report tables`: the README's and the paper's) is the claims
+table in one cell per claim, reading and preset: on how many data sets the claim holds.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+from .. import outputs
+from .claims import CLAIMS, FIFTEEN_BITS, Outcome, evaluate, short
+from .formatting import MISSING, Table, latex_escape
+from .runs import dataset_order, group_runs, mean_std
+from .statistics import RULE, paired
+
+CLAIM_NAMES = {"accuracy rises monotonically with K": "accuracy rises with K",
+               "5 bits fails on every data set": "5 bits fails",
+               "10 bits is the practical minimum": "10 bits is the minimum",
+               CLAIMS[3][0]: "20 bits matches SGD",
+               CLAIMS[4][0]: "100-400x slower than SGD",
+               FIFTEEN_BITS: "15 bits fit an Advantage"}
+
+
+def summary_cell(outcome: Outcome) -> str:
+    """A claims-table verdict in a few words: where the claim holds."""
+    if outcome.verdict.startswith("not decided"):
+        return "not decided"
+    if not outcome.holds and not outcome.fails:
+        return outcome.verdict.split(";")[0] if outcome.verdict != MISSING else MISSING
+    total = len(outcome.holds) + len(outcome.fails)
+    if not outcome.holds:
+        return f"no (0 of {total})" if total > 1 else f"no ({short(outcome.fails[0])} only)"
+    if not outcome.fails:
+        return f"yes ({total} of {total})" if total > 1 else f"yes ({short(outcome.holds[0])} only)"
+    return f"{len(outcome.holds)} of {total}: {', '.join(short(d) for d in outcome.holds)}"
+
+
+def claims_summary(results: Sequence[dict], hardware_rows: Sequence[dict] | None = None) -> Table:
+    header = ["claim", "reading", "default preset", "paper scale (d=16)"]
+    rows, starts, previous = [], [], None
+    for claim, reading, outcomes in evaluate(results, hardware_rows):
+        if claim != previous:
+            starts.append(len(rows))
+            previous = claim
+        rows.append([CLAIM_NAMES[claim] if starts[-1] == len(rows) else "", reading,
+                     *(summary_cell(o) for o in outcomes.values())])
+    return Table("claims_summary", "Where the paper's claims hold: data sets by the rules of qubocnn.report.claims",
+                 header, rows, header, rows, groups=starts,
+                 note=f"Rule: {RULE}. Full verdicts, with the measured numbers: docs/findings.md.",
+                 latex_align=r"p{3.2cm}p{3.4cm}p{4.3cm}p{4.3cm}")
+
+
+def _key(*parts) -> str:
+    return "/".join("-" if p is None else str(p) for p in parts)
+
+
+def values(results: Sequence[dict], hardware_rows: Sequence[dict] | None = None) -> dict[str, str]:
+    """{key: LaTeX text} of every value the paper may quote."""
+    groups = group_runs(results)
+    found = {"runs": str(len(results)), "rule": latex_escape(RULE),
+             "datasets": str(len({r["dataset"] for r in results})),
+             "seeds": str(len({r.get("seed") for r in results}))}
+    for dataset in dataset_order(results):
+        name, _, preset = dataset.partition(":")
+        preset = preset or "default"
+        sgd = groups.get((dataset, "sgd", None), [])
+        for (d, method, bits), runs in groups.items():
+            if d != dataset:
+                continue
+            mean, std, n = mean_std([r["test_accuracy"] for r in runs])
+            if n == 0 or math.isnan(mean):
+                continue
+            found[_key("acc", name, preset, method, bits)] = f"{100 * mean:.1f}"
+            found[_key("accpm", name, preset, method, bits)] = (f"${100 * mean:.1f} \\pm {100 * std:.1f}$" if n > 1
+                                                                else f"{100 * mean:.1f}")
+            if sgd and method != "sgd":
+                diff = paired(runs, sgd)
+                if diff.n:
+                    found[_key("diff", name, preset, method, bits)] = latex_escape(str(diff))
+        classes = {r["num_classes"] for r in results if r["dataset"] == name}
+        found[_key("chance", name)] = f"{100 / min(classes):.1f}"
+    for index, (claim, reading, outcomes) in enumerate(evaluate(results, hardware_rows)):
+        number = [c for c, *_ in CLAIMS].index(claim) + 1 if claim != FIFTEEN_BITS else len(CLAIMS) + 1
+        for preset, outcome in outcomes.items():
+            found[_key("claim", number, reading, preset)] = latex_escape(summary_cell(outcome))
+    for row in hardware_rows or []:
+        if row["bits"] == 15:
+            found[_key("hw", f"d={row['num_features']}", "variables")] = str(row["variables"])
+            found[_key("hw", f"d={row['num_features']}", "couplers")] = str(row["couplers"])
+    return found
+
+
+def to_latex(found: dict[str, str]) -> str:
+    lines = ["% generated by `qubocnn report values` (qubocnn.report.values): do not edit by hand",
+             r"\providecommand{\val}[1]{\ifcsname qubocnn/#1\endcsname\csname qubocnn/#1\endcsname"
+             r"\else\errmessage{no value #1: run `qubocnn report values`}\fi}"]
+    lines += [rf"\expandafter\def\csname qubocnn/{key}\endcsname{{{text}}}" for key, text in sorted(found.items())]
+    return "\n".join(lines) + "\n"
+
+
+def write_values(results: Sequence[dict], hardware_rows, out: str | os.PathLike) -> Path:
+    """values.tex: every value the paper quotes."""
+    outputs.write_text(out, to_latex(values(results, hardware_rows)))
+    return Path(out)
