@@ -84,3 +84,29 @@ def test_layout_check_script_exit_status(tmp_path, text, code):
     done = subprocess.run([sys.executable, str(ROOT / "src" / "qubocnn" / "report" / "latex_log.py"), str(log)],
                           capture_output=True, text=True)
     assert done.returncode == code, done.stderr
+
+
+def test_collect_csv_reads_back_as_the_runs_it_was_written_from(tmp_path):
+    from qubocnn.report.loading import load_run_summaries
+    from qubocnn.report.runs import method_key, run_summary
+    from qubocnn.report.tables import collect_table
+
+    runs = [dict(run("mnist", "qubo-box", 10, 1, 0.5), solver="round", accept="always", qpu_noise=True,
+                 train_accuracy=0.6, train_loss=1.0, history=[]),
+            dict(run("mnist", "sgd", None, 1, 0.7, search=2.0, fit=0.25), train_accuracy=0.8, train_loss=0.5,
+                 history=[])]
+    path = tmp_path / "runs.csv"
+    path.write_text(collect_table(runs).to_csv())
+    back = load_run_summaries(path)
+    assert [method_key(r) for r in back] == ["qubo-box-round-always-noise", "sgd"] == [run_summary(r)["method"]
+                                                                                       for r in runs]
+    assert back[1]["timings"]["fit"] == 0.25 and back[0]["bits"] == 10 and back[0]["num_classes"] == 10
+
+
+def test_figure_pdfs_embed_no_type3_font(tmp_path):
+    from qubocnn.report.figures import _pyplot, save_figure
+
+    fig, ax = _pyplot().subplots()
+    ax.set_ylabel("training objective L (cross-entropy + λ/2 |W|²)")
+    pdf, = save_figure(fig, tmp_path, "axis", ["pdf"])
+    assert b"/Type3" not in pdf.read_bytes()

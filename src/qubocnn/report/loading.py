@@ -108,11 +108,17 @@ def load_run_summaries(path: str | os.PathLike) -> list[dict]:
     def number(text, kind=float):
         return kind(text) if text not in ("", None) else None
 
+    def method_fields(key):  # the method key back into the fields results.method_key reads
+        parts = key.split("-")
+        method, flags = ("-".join(parts[:2]), parts[2:]) if key.startswith("qubo-") else (key, [])
+        return {"method": method, "solver": "round" if "round" in flags else None,
+                "accept": "always" if "always" in flags else "improving", "qpu_noise": "noise" in flags}
+
     runs = []
     with open(path, newline="") as stream:
         for row in csv.DictReader(stream):
             runs.append({
-                "dataset": row["dataset"], "dataset_label": row["dataset_label"], "method": row["method"],
+                "dataset": row["dataset"], "dataset_label": row["dataset_label"], **method_fields(row["method"]),
                 "preset": row["preset"] or "default", "bits": number(row["bits"], int),
                 "seed": number(row["seed"], int), "num_features": number(row["num_features"], int),
                 "num_classes": number(row["num_classes"], int),
