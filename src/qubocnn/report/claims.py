@@ -173,7 +173,7 @@ def claim_matches_sgd(groups, datasets, method, bits: int = 20) -> Outcome:
     return _outcome([f"K={bits} − SGD: " + "; ".join(measured)] if measured else [], results, untested)
 
 
-def _range(values: Sequence[float]) -> str:
+def value_range(values: Sequence[float]) -> str:
     low, high = f"{min(values):.2g}", f"{max(values):.2g}"
     return f"{low}x" if low == high else f"{low}-{high}x"
 
@@ -200,7 +200,7 @@ def claim_slowdown(groups, datasets, method, bits: int = 20) -> Outcome:
         ratios = [r for _, r in per_search]
         verdict = ("does not hold: slower than claimed" if min(ratios) > SLOWDOWN[1] else
                    f"not decided: these runs do not time one SGD fit apart from its learning-rate search "
-                   f"(against the whole search: {_range(ratios)}, a lower bound)")
+                   f"(against the whole search: {value_range(ratios)}, a lower bound)")
         return Outcome("vs SGD with its search: " + "; ".join(measured), verdict + "; wsa, not the paper's solver")
     ratios = [r for _, r in per_fit]
     inside = [d for d, r in per_fit if SLOWDOWN[0] <= r <= SLOWDOWN[1]]
@@ -208,7 +208,7 @@ def claim_slowdown(groups, datasets, method, bits: int = 20) -> Outcome:
     outcome = _outcome(measured, results, [])
     if not inside:
         outcome.verdict = (f"does not hold: {'faster' if max(ratios) < SLOWDOWN[0] else 'not'} "
-                           f"{_range(ratios)} ({', '.join(short(d) for d, _ in per_fit)})")
+                           f"{value_range(ratios)} ({', '.join(short(d) for d, _ in per_fit)})")
     outcome.verdict += "; wsa, not the paper's solver"
     return outcome
 

@@ -6,7 +6,9 @@ LaTeX with an error, so a renamed value cannot leave a stale number. Keys:
 - `acc/DATASET/PRESET/METHOD/K` (K `-` for baselines): mean test accuracy over seeds, points;
   `accpm/...`: mean ± sample standard deviation;
 - `diff/DATASET/PRESET/METHOD/K`: K's accuracy minus SGD's, paired by seed, ± standard error;
-- `claim/N/READING/PRESET`: the summary cell of claim N (1-based) in that reading and preset;
+- `claim/N/METHOD/PRESET`: the summary cell of claim N (1-based) in the reading of that method key;
+- `slowdown/PRESET/METHOD`: the range over data sets of the training time at K = 20 over SGD's
+  whole time (its learning-rate search included); `d/DATASET/PRESET`: the feature dimensions;
 - `runs`, `datasets`, `seeds`, `rule`, `chance/DATASET`, `hw/d=D/variables|couplers`.
 `claims_summary` (a table of `qubocnn report tables`: the README's and the paper's) is the claims
 table in one cell per claim, reading and preset: on how many data sets the claim holds.
@@ -20,9 +22,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from .. import outputs
-from .claims import CLAIMS, FIFTEEN_BITS, Outcome, evaluate, short
+from .claims import CLAIMS, FIFTEEN_BITS, READINGS, Outcome, evaluate, presets, short, value_range
 from .formatting import MISSING, Table, latex_escape
-from .runs import dataset_order, group_runs, mean_std
+from .runs import dataset_key, dataset_order, group_runs, mean_std, mean_timing
 from .statistics import RULE, paired
 
 CLAIM_NAMES = {"accuracy rises monotonically with K": "accuracy rises with K",
@@ -31,6 +33,9 @@ CLAIM_NAMES = {"accuracy rises monotonically with K": "accuracy rises with K",
                CLAIMS[3][0]: "20 bits matches SGD",
                CLAIMS[4][0]: "100-400x slower than SGD",
                FIFTEEN_BITS: "15 bits fit an Advantage"}
+
+
+PRESET_KEYS = {"default": "default", "d=16": "clique"}  # the claims' preset columns as the runs name them
 
 
 def summary_cell(outcome: Outcome) -> str:
@@ -91,10 +96,21 @@ def values(results: Sequence[dict], hardware_rows: Sequence[dict] | None = None)
                     found[_key("diff", name, preset, method, bits)] = latex_escape(str(diff))
         classes = {r["num_classes"] for r in results if r["dataset"] == name}
         found[_key("chance", name)] = f"{100 / min(classes):.1f}"
-    for index, (claim, reading, outcomes) in enumerate(evaluate(results, hardware_rows)):
+    reading_keys = {label: method for method, label in READINGS}
+    for claim, reading, outcomes in evaluate(results, hardware_rows):
         number = [c for c, *_ in CLAIMS].index(claim) + 1 if claim != FIFTEEN_BITS else len(CLAIMS) + 1
         for preset, outcome in outcomes.items():
-            found[_key("claim", number, reading, preset)] = latex_escape(summary_cell(outcome))
+            found[_key("claim", number, reading_keys.get(reading, reading), PRESET_KEYS[preset])] = \
+                latex_escape(summary_cell(outcome))
+    for preset, datasets in presets(results).items():
+        for method, _ in READINGS:  # training time at K = 20 over SGD's whole time (its search included)
+            ratios = [mean_timing(groups[(d, method, 20)]) / mean_timing(groups[(d, "sgd", None)]) for d in datasets
+                      if groups.get((d, method, 20)) and groups.get((d, "sgd", None))]
+            if ratios:
+                found[_key("slowdown", PRESET_KEYS[preset], method)] = latex_escape(value_range(ratios))
+        for dataset in datasets:
+            dims = sorted({r["num_features"] for r in results if dataset_key(r) == dataset})
+            found[_key("d", dataset.split(":")[0], PRESET_KEYS[preset])] = "/".join(map(str, dims))
     for row in hardware_rows or []:
         if row["bits"] == 15:
             found[_key("hw", f"d={row['num_features']}", "variables")] = str(row["variables"])
