@@ -121,7 +121,8 @@ def load_run_summaries(path: str | os.PathLike) -> list[dict]:
                 "dataset": row["dataset"], "dataset_label": row["dataset_label"], **method_fields(row["method"]),
                 "preset": row["preset"] or "default", "bits": number(row["bits"], int),
                 "seed": number(row["seed"], int), "num_features": number(row["num_features"], int),
-                "num_classes": number(row["num_classes"], int),
+                "num_classes": number(row["num_classes"], int), "num_train": number(row["num_train"], int),
+                "num_test": number(row["num_test"], int),
                 "test_accuracy": float(row["test_accuracy"]), "train_accuracy": float(row["train_accuracy"]),
                 "timings": {key[len("time_"):]: float(value) for key, value in row.items()
                             if key.startswith("time_") and value not in ("", None)},
