@@ -98,7 +98,9 @@ def values(results: Sequence[dict], hardware_rows: Sequence[dict] | None = None)
         of_dataset = [r for r in results if r["dataset"] == name]
         found[_key("chance", name)] = f"{100 / min(r['num_classes'] for r in of_dataset):.1f}"
         for what in ("num_classes", "num_train", "num_test"):
-            found[_key(what.removeprefix("num_"), name)] = "/".join(sorted({str(r[what]) for r in of_dataset}))
+            sizes = sorted({r[what] for r in of_dataset if r.get(what) is not None})
+            if sizes:
+                found[_key(what.removeprefix("num_"), name)] = "/".join(map(str, sizes))
         found[_key("bits", name, preset)] = ", ".join(str(k) for k in bits_values(results, dataset))
         for noisy in ("qubo-box-noise", "qubo-trust-noise"):
             bits = sorted({k for (d, m, k) in groups if d == dataset and m == noisy})
