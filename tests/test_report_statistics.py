@@ -110,3 +110,30 @@ def test_figure_pdfs_embed_no_type3_font(tmp_path):
     ax.set_ylabel("training objective L (cross-entropy + λ/2 |W|²)")
     pdf, = save_figure(fig, tmp_path, "axis", ["pdf"])
     assert b"/Type3" not in pdf.read_bytes()
+
+
+def test_report_values_from_a_collect_csv_and_tables_refuse_one(tmp_path):
+    from qubocnn.report.tables import collect_table
+
+    runs = [dict(run("mnist", m, b, s, 0.9 + 0.01 * s), train_accuracy=0.9, train_loss=0.3, history=[])
+            for m, b in (("qubo-trust", 20), ("sgd", None)) for s in range(3)]
+    csv = tmp_path / "runs.csv"
+    csv.write_text(collect_table(runs).to_csv())
+    qubocnn = [sys.executable, "-m", "qubocnn.cli"]
+    out = tmp_path / "values.tex"
+    done = subprocess.run([*qubocnn, "report", "values", "--results", str(csv), "--out", str(out)],
+                          capture_output=True, text=True, cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    assert r"\csname qubocnn/acc/mnist/default/qubo-trust/20\endcsname{91.0}" in out.read_text()
+    refused = subprocess.run([*qubocnn, "report", "tables", "--results", str(csv), "--out-dir", str(tmp_path)],
+                             capture_output=True, text=True, cwd=ROOT)
+    assert refused.returncode == 2 and "collect CSV" in refused.stderr
+
+
+def test_paper_rule_runs_the_layout_check_after_latexmk():
+    from test_workflow import EVERY_DATASET, snakemake
+
+    dry = snakemake("-n", "-p", "--forceall", "paper", *EVERY_DATASET)
+    assert dry.returncode == 0, dry.stdout + dry.stderr
+    command = (dry.stdout + dry.stderr).split("rule paper:", 1)[1]
+    assert command.index("latexmk") < command.index("latex_log.py paper/main.log")
