@@ -137,3 +137,19 @@ def test_paper_rule_runs_the_layout_check_after_latexmk():
     assert dry.returncode == 0, dry.stdout + dry.stderr
     command = (dry.stdout + dry.stderr).split("rule paper:", 1)[1]
     assert command.index("latexmk") < command.index("latex_log.py paper/main.log")
+
+
+def test_sgd_times_its_learning_rate_search_and_its_one_fit_apart():
+    import numpy as np
+
+    from qubocnn.baselines import fit_baseline
+
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(120, 5)), rng.integers(0, 3, 120)
+    tuned = fit_baseline("sgd", x, y, x[:20], y[:20], 3, 1e-3, progress=False, learning_rates=(0.01, 0.1, 1.0),
+                         epochs=2)
+    timings = tuned["timings"]
+    assert timings["search"] > 0 and timings["fit"] > 0
+    assert timings["search"] + timings["fit"] <= timings["total"] + 1e-9
+    single = fit_baseline("sgd", x, y, x[:20], y[:20], 3, 1e-3, progress=False, learning_rates=(0.1,), epochs=2)
+    assert single["timings"]["search"] < single["timings"]["fit"]  # one rate: nothing to search
