@@ -153,3 +153,14 @@ def test_sgd_times_its_learning_rate_search_and_its_one_fit_apart():
     assert timings["search"] + timings["fit"] <= timings["total"] + 1e-9
     single = fit_baseline("sgd", x, y, x[:20], y[:20], 3, 1e-3, progress=False, learning_rates=(0.1,), epochs=2)
     assert single["timings"]["search"] < single["timings"]["fit"]  # one rate: nothing to search
+
+
+def test_a_missing_or_foreign_csv_is_refused_in_one_line(tmp_path):
+    from qubocnn.report.loading import load_run_summaries
+
+    with pytest.raises(FileNotFoundError, match="qubocnn report collect"):
+        load_run_summaries(tmp_path / "absent.csv")
+    foreign = tmp_path / "other.csv"
+    foreign.write_text("a,b\n1,2\n")
+    with pytest.raises(ValueError, match="not a `qubocnn report collect` CSV"):
+        load_run_summaries(foreign)

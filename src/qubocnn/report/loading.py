@@ -98,6 +98,10 @@ def find_hardware(paths: str | os.PathLike | Iterable[str | os.PathLike]) -> Pat
     return None
 
 
+SUMMARY_COLUMNS = ("dataset", "dataset_label", "method", "preset", "bits", "seed", "num_features", "num_classes",
+                   "num_train", "num_test", "test_accuracy", "train_accuracy")
+
+
 def load_run_summaries(path: str | os.PathLike) -> list[dict]:
     """The runs of a `qubocnn report collect` CSV (one row per run) as records the claims and the
     paper's values read: data set, preset, method key, K, seed, classes, accuracies and timings. The
@@ -114,9 +118,15 @@ def load_run_summaries(path: str | os.PathLike) -> list[dict]:
         return {"method": method, "solver": "round" if "round" in flags else None,
                 "accept": "always" if "always" in flags else "improving", "qpu_noise": "noise" in flags}
 
+    if not Path(path).is_file():
+        raise FileNotFoundError(f"no collect CSV {path}: write one with `qubocnn report collect`")
     runs = []
     with open(path, newline="") as stream:
-        for row in csv.DictReader(stream):
+        reader = csv.DictReader(stream)
+        missing = sorted(set(SUMMARY_COLUMNS) - set(reader.fieldnames or ()))
+        if missing:
+            raise ValueError(f"{path} is not a `qubocnn report collect` CSV (no column {', '.join(missing)})")
+        for row in reader:
             runs.append({
                 "dataset": row["dataset"], "dataset_label": row["dataset_label"], **method_fields(row["method"]),
                 "preset": row["preset"] or "default", "bits": number(row["bits"], int),
