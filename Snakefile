@@ -6,7 +6,7 @@
 #   snakemake --cores all paper        # paper/main.pdf (needs latexmk)
 #
 # Rules are thin: each calls the `qubocnn` command line (features, train, baseline, hardware, report).
-# Layout, targets and cluster use: README.md, section "Replication workflow".
+# Layout, targets and cluster use: docs/workflow.md.
 
 from snakemake.utils import min_version
 

@@ -87,17 +87,19 @@ def test_workflow_config_agrees_with_the_package_defaults():
 
 
 def test_readme_tables_are_the_committed_tables(tmp_path):
-    """The README's result tables are copies of results/full/tables/*.md, never typed by hand."""
-    from qubocnn.report.readme import BLOCK, sync_readme
+    """The README's and docs/' result tables are copies of the generated files, never typed by hand."""
+    from qubocnn.cli import FILES_WITH_TABLES
+    from qubocnn.report.readme import BLOCK, block_source, sync_readme
 
+    tables = ROOT / "results" / "full" / "tables"
     readme = (ROOT / "README.md").read_text()
-    names = [m["name"] for m in BLOCK.finditer(readme)]
-    assert {"main_accuracy", "claims"} <= set(names)
-    for match in BLOCK.finditer(readme):
-        assert match["body"] == (ROOT / "results" / "full" / "tables" / f"{match['name']}.md").read_text(), match["name"]
+    assert {"main_accuracy", "claims_summary"} <= {m["name"] for m in BLOCK.finditer(readme)}
+    for name in FILES_WITH_TABLES:
+        for match in BLOCK.finditer((ROOT / name).read_text()):
+            assert match["body"] == block_source(match, tables, ROOT).read_text(), (name, match["name"])
     # and the sync rewrites a stale block
     stale = tmp_path / "README.md"
     stale.write_text("intro\n<!-- table:main_accuracy -->\n| old |\n<!-- end table:main_accuracy -->\nend\n")
-    assert sync_readme(stale, ROOT / "results" / "full" / "tables") == ["main_accuracy"]
-    assert (ROOT / "results" / "full" / "tables" / "main_accuracy.md").read_text() in stale.read_text()
+    assert sync_readme(stale, tables) == ["main_accuracy"]
+    assert (tables / "main_accuracy.md").read_text() in stale.read_text()
     assert "| old |" not in stale.read_text()

@@ -126,7 +126,10 @@ def fit_baseline(method, x_train, y_train, x_test, y_test, num_classes, lam, see
         if len(learning_rates) > 1:
             lr, grid = tune_sgd(X, y_train, num_classes, lam, learning_rates=learning_rates,
                                 validation_fraction=validation_fraction, seed=seed, **sgd_options)
+        # the search and the one fit at the chosen rate timed apart: the runtime claim compares one fit
+        extra["timings"] = {"search": time.perf_counter() - started}
         W, losses = sgd_head(X, y_train, num_classes, lam, lr=lr, seed=seed, progress=progress, **sgd_options)
+        extra["timings"]["fit"] = time.perf_counter() - started - extra["timings"]["search"]
         extra["sgd"] = {"chosen": {"lr": lr, **sgd_options, "schedule": "cosine"}, "grid": grid,
                         "validation_fraction": validation_fraction if grid else None}
     elif method == "logreg":
@@ -135,7 +138,8 @@ def fit_baseline(method, x_train, y_train, x_test, y_test, num_classes, lam, see
         W, losses = ridge_head(X, y_train, num_classes, lam)
     seconds = time.perf_counter() - started
     history = [{"iteration": i + 1, "train_loss": loss} for i, loss in enumerate(losses)]
-    return {"W": W, "history": history, "timings": {"total": seconds}, **extra,
+    timings = {"total": seconds, **extra.pop("timings", {})}
+    return {"W": W, "history": history, "timings": timings, **extra,
             "train_loss": surrogate.cross_entropy(X, y_train, W, lam),
             "train_accuracy": surrogate.accuracy(X, y_train, W),
             "test_accuracy": surrogate.accuracy(X_test, y_test, W)}

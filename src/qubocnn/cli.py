@@ -21,6 +21,9 @@ from .runspec import SourceSpec
 from .solvers import SolverConfig
 from .train import TrainConfig
 
+# the files whose table blocks `qubocnn report readme` fills (qubocnn.report.readme)
+FILES_WITH_TABLES = ("README.md", "docs/findings.md", "docs/hardware-reference.md", "docs/annealer.md", "docs/workflow.md")
+
 log = logging.getLogger("qubocnn")
 
 PREDICT_SOURCE = ("features", "dataset", "data_root", "download", "emnist_split", "limit_test")
@@ -61,17 +64,19 @@ OWN = {
     "hardware": [("presets", "default,clique", "comma-separated feature presets", {}),
                  ("bits", "5,10,15,20", "comma-separated K values", {}), OUT],
     "report": [("action", None, "collect: one CSV row per run; tables: CSV, Markdown, LaTeX; figures: PNG, PDF; "
-                                "readme: copy the Markdown tables of --tables-dir into README.md's table blocks",
-                {"positional": True, "choices": ("collect", "tables", "figures", "readme")}),
+                                "values: the paper's numbers (values.tex) and the claims summary, from run "
+                                "results or a collect CSV; readme: copy the Markdown tables of --tables-dir "
+                                "into the table blocks of README.md and docs/",
+                {"positional": True, "choices": ("collect", "tables", "figures", "values", "readme")}),
                ("tables_dir", "results/full/tables", "readme: the Markdown tables", {}),
-               ("readme", "README.md", "readme: the file to update", {}),
+               ("readme", list(FILES_WITH_TABLES), "readme: the files to update", {"nargs": "+"}),
                ("results", None, "result JSON files or directories (searched recursively)", {"nargs": "+"}),
                ("hardware", None, "`qubocnn hardware` JSON (default: a hardware.json under --results)", {}),
                ("out_dir", None, "tables: CSV and Markdown go here; figures: PNG and PDF go here", {}),
                ("latex_dir", None, "tables: LaTeX goes here (default: --out-dir)", {}),
                ("formats", "png,pdf", "figures: comma-separated file formats", {}),
                ("names", None, "comma-separated subset of the tables or figures (default: all)", {}),
-               ("out", None, "collect: the CSV to write", {})],
+               ("out", None, "collect: the CSV to write; values: the LaTeX values file", {})],
     "reproduce": [("run", None, "the run's tables (CSV), e.g. results/run/tables", {}),
                   ("reference", None, "the reference tables (CSV), e.g. results/full/tables", {}),
                   ("out", None, "Markdown report to write", {}),

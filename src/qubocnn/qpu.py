@@ -29,7 +29,7 @@ microseconds. chain_strength=None means dwave-system's default: uniform torque c
 RMS of the problem's couplings and its mean degree)."""
 
 NO_TOKEN_MESSAGE = ("no D-Wave API token: set DWAVE_API_TOKEN or run 'dwave config create' "
-                    "(see README, 'D-Wave hardware')")
+                    "(see docs/hardware-reference.md)")
 NO_DWAVE_SYSTEM_MESSAGE = ("dwave-system is not installed: pip install qubocnn[qpu] "
                            "(or pip install dwave-system)")
 

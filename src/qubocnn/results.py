@@ -1,4 +1,4 @@
-"""One JSON file per run: the schema every table and figure is made from (README, "Result files")."""
+"""One JSON file per run: the schema every table and figure is made from (docs/result-files.md)."""
 
 from __future__ import annotations
 

@@ -25,7 +25,7 @@ PAPER_ENV = f"SOURCE_DATE_EPOCH={paper_date()} FORCE_SOURCE_DATE=1"
 
 # Output sets ("views") of the studies' runs. A study's own outputs stay under results/STUDY/, so
 # `make run` never touches a committed file; the committed reference (results/full/tables,
-# results/full/notebooks, results/full/hardware.json, paper/tables, figures/, figures/smoke: the
+# results/full/notebooks, results/full/hardware.json, paper/tables (with values.tex), figures/, figures/smoke: the
 # README and the paper link to them) is written only by targets `reference` and `reference_smoke`,
 # from the runs of the `run` and `smoke` studies.
 VIEWS = {
@@ -54,7 +54,8 @@ def view_targets(view):
     v = VIEWS[view]
     targets = figure_files(view)
     if "tables" in v:
-        targets += table_files(view) + [f"{v['tables']}/runs.csv", f"{v['notebook']}/figures.ipynb"]
+        targets += table_files(view) + [f"{v['tables']}/runs.csv", f"{v['latex']}/values.tex",
+                                        f"{v['notebook']}/figures.ipynb"]
     if "hardware" in v:
         targets.append(v["hardware"])
     return targets

@@ -62,6 +62,23 @@ for _view, _dirs in VIEWS.items():
 
         rule:
             name:
+                f"values_{_view}"
+            input:
+                runs=f"{_dirs['tables']}/runs.csv",
+                hardware=view_hardware(_view),
+            localrule: True
+            output:
+                f"{_dirs['latex']}/values.tex",
+            log:
+                f"{_log}-values.log",
+            conda:
+                CONDA_ENV
+            shell:
+                "qubocnn report values --results {input.runs} --hardware {input.hardware} --out {output} "
+                "> {log} 2>&1 || {{ tail -n 1 {log} >&2; exit 1; }}"
+
+        rule:
+            name:
                 f"notebook_{_view}"
             input:
                 notebook="notebooks/figures.ipynb",
@@ -143,8 +160,12 @@ rule reproduce:
         "--summary {output.summary} 2>&1 | tee {log}"
 
 
-# The report on each view's LaTeX tables and PDF figures; main.tex reads \tablesdir and \figuresdir
-# (paths relative to paper/), which latexmk's -usepretex sets for the study views.
+# The report on each view's LaTeX tables, values and PDF figures; main.tex reads \tablesdir and
+# \figuresdir (paths relative to paper/), which latexmk's -usepretex sets for the study views. The
+# layout check (qubocnn.report.latex_log, standard library only) then refuses the PDF on an overfull
+# line over 1 pt or a float too large for its page, read from LaTeX's log beside the PDF.
+LAYOUT_CHECK = os.path.join(workflow.basedir, "src", "qubocnn", "report", "latex_log.py")
+
 for _name, _view in (("paper", "reference"), ("paper_run", "run"), ("paper_smoke", "smoke")):
 
     rule:
@@ -153,6 +174,7 @@ for _name, _view in (("paper", "reference"), ("paper_run", "run"), ("paper_smoke
         input:
             tex="paper/main.tex",
             tables=[path for path in table_files(_view) if path.endswith(".tex")],
+            values=f"{VIEWS[_view]['latex']}/values.tex",
             figures=[path for path in figure_files(_view) if path.endswith(".pdf")],
         localrule: True
         output:
@@ -165,7 +187,10 @@ for _name, _view in (("paper", "reference"), ("paper_run", "run"), ("paper_smoke
             missing=LATEX_MISSING,
             env=PAPER_ENV,
             options=lambda wildcards, input, output: latex_options(input, output),
+            check=LAYOUT_CHECK,
+            latex_log=lambda wildcards, output: os.path.join(os.path.dirname(output[0]), "main.log"),
         shell:
             "if ! command -v latexmk > /dev/null 2>&1; then echo {params.missing:q} | tee {log} >&2; exit 1; fi; "
             "{params.env} latexmk -cd -pdf -interaction=nonstopmode -halt-on-error {params.options} {input.tex} "
-            "> {log} 2>&1 || {{ tail -n 1 {log} >&2; exit 1; }}"
+            "> {log} 2>&1 || {{ tail -n 1 {log} >&2; exit 1; }}; "
+            "python3 {params.check} {params.latex_log} 2>> {log} || {{ tail -n 3 {log} >&2; exit 1; }}"

@@ -4,9 +4,11 @@ Inputs are the JSON files the CLI writes: run results (`qubocnn.result/1`, one p
 baseline, see qubocnn.results) and the D-Wave feasibility file (`qubocnn.hardware/1`). Nothing is
 recomputed except the hardware limits of the two D-Wave systems.
 
-Modules: `loading` (read result files), `runs` (group runs, statistics over seeds), `formatting`
-(one table in CSV, Markdown and LaTeX), `tables`, `claims` (the paper's claims, tested by explicit
-rules) and `figures`.
+Modules: `loading` (read result files and the collect CSV), `runs` (group runs, statistics over
+seeds), `statistics` (differences paired by seed and the rule that decides when one counts),
+`formatting` (one table in CSV, Markdown and LaTeX), `tables`, `claims` (the paper's claims, tested
+by explicit rules), `values` (the paper's numbers as LaTeX values; the claims summary), `figures`,
+`readme` (the generated blocks of README and docs/) and `latex_log` (the paper's layout check).
 """
 
 from .claims import claims_table

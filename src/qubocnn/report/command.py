@@ -7,22 +7,29 @@ import logging
 from ..outputs import write_text
 from .figures import FIGURES, write_figures
 from .formatting import write_table
-from .loading import RESULT_SCHEMA, find_hardware, load_hardware, load_results
+from .loading import RESULT_SCHEMA, find_hardware, load_hardware, load_results, load_run_summaries
 from .readme import sync_readme
 from .tables import TABLES, collect_table, make_tables
+from .values import write_values
 
 log = logging.getLogger("qubocnn")
 
 
 def run(options: dict) -> None:
-    """`qubocnn report ACTION`: collect, tables, figures or readme."""
+    """`qubocnn report ACTION`: collect, tables, figures, values or readme."""
     if options["action"] == "readme":
-        names = sync_readme(options["readme"], options["tables_dir"])
-        log.info("updated %s: %s", options["readme"], ", ".join(names) or "no table blocks")
+        files = [options["readme"]] if isinstance(options["readme"], str) else options["readme"]
+        for path in files:
+            names = sync_readme(path, options["tables_dir"])
+            log.info("updated %s: %s", path, ", ".join(names) or "no table blocks")
         return
     if not options["results"]:
         raise ValueError("give --results: result JSON files or directories")
-    results = load_results(options["results"])
+    summaries = [path for path in options["results"] if str(path).endswith(".csv")]
+    if summaries and options["action"] != "values":
+        raise ValueError(f"{summaries[0]} is a collect CSV: only `qubocnn report values` reads one; give run results")
+    results = ([run for path in summaries for run in load_run_summaries(path)] if summaries else
+               load_results(options["results"]))
     if not results:
         raise ValueError(f"no {RESULT_SCHEMA} files in {' '.join(options['results'])}")
     hardware = options["hardware"] or find_hardware(options["results"])
@@ -33,6 +40,11 @@ def run(options: dict) -> None:
             raise ValueError("missing --out: where should `qubocnn report collect` write its CSV?")
         write_text(options["out"], collect_table(results).to_csv())
         log.info("wrote %s: %d runs", options["out"], len(results))
+        return
+    if options["action"] == "values":
+        if not options.get("out"):
+            raise ValueError("missing --out: where should `qubocnn report values` write its LaTeX values?")
+        log.info("wrote %s from %d runs", write_values(results, hardware_rows, options["out"]), len(results))
         return
     if not options["out_dir"]:
         raise ValueError(f"missing --out-dir: where should `qubocnn report {options['action']}` write?")

@@ -5,7 +5,7 @@ can show it inline.
 | name | what |
 |---|---|
 | accuracy_vs_bits | test accuracy against K per data set: every QUBO variant, the continuous path, the baselines |
-| training_loss | training cross-entropy per iteration at the largest K, SGD per epoch, the optimum of L |
+| training_loss | the training objective L (cross-entropy with the lam term) per iteration at the largest K, SGD per epoch, the optimum of L |
 | energy_gap | median relative gap to the continuous optimum against K: annealing and rounding, box and trust |
 | runtime | a training run's time split into its parts, against SGD |
 | problem_size | variables and couplers of one class's QUBO against the D-Wave systems' counts |
@@ -44,6 +44,8 @@ STYLE = {  # colour, line style, marker: the same method looks the same in every
     "logreg": ("C4", ":", None),
     "ridge": ("C5", "-.", None),
 }
+# PDF text as embedded TrueType (Type 42), not Type 3 bitmaps: the paper's fonts are all outline fonts
+FONT_EMBEDDING = {"pdf.fonttype": 42, "ps.fonttype": 42}
 TITLE_WIDTH = 30  # characters per line of a panel title (long data set labels wrap instead of clipping)
 
 
@@ -129,7 +131,8 @@ def figure_accuracy_vs_bits(results: Sequence[dict]):
             m, s, n = mean_std([r["test_accuracy"] for r in groups.get((dataset, method, None), [])])
             if n:
                 colour, line, _ = STYLE[method]
-                ax.axhline(100 * m, color=colour, linestyle=line, label=METHOD_LABELS[method])
+                # above the QUBO curves and wider: trust lies on logistic regression's line
+                ax.axhline(100 * m, color=colour, linestyle=line, linewidth=2.0, zorder=4, label=METHOD_LABELS[method])
         _title(ax, labels[dataset])
         ax.set_xlabel("bits per parameter K")
         ax.set_ylabel("test accuracy (%)")
@@ -193,8 +196,9 @@ def _mean_curve(runs: Sequence[dict], key: str = "train_loss"):
 
 
 def figure_training_loss(results: Sequence[dict]):
-    """Training cross-entropy per iteration at the largest K (box, trust), the continuous MM path,
-    SGD per epoch, and the logistic-regression optimum; mean over seeds, log scale."""
+    """The training objective L (cross-entropy plus the lam/2 |W|^2 term: what the surrogate
+    majorises) per iteration at the largest K (box, trust), the continuous MM path, SGD per epoch,
+    and the logistic-regression optimum of L; mean over seeds, log scale."""
     groups = group_runs(results)
     labels = dataset_labels(results)
     datasets = dataset_order(results)
@@ -218,7 +222,7 @@ def figure_training_loss(results: Sequence[dict]):
         ax.set_yscale("log")
         _title(ax, labels[dataset])
         ax.set_xlabel("iteration (SGD: epoch)")
-        ax.set_ylabel("training cross-entropy")
+        ax.set_ylabel("training objective L (cross-entropy + λ/2 |W|²)")
         ax.grid(alpha=0.3, which="both")
     _figure_legend(fig, axes, slot)
     return fig
@@ -362,7 +366,8 @@ def save_figure(fig, out_dir: str | os.PathLike, name: str, formats: Sequence[st
         path = out_dir / f"{name}.{fmt}"
         # no creation date and no matplotlib version: a figure is byte-identical when its numbers are
         metadata = FIGURE_METADATA.get(fmt)
-        outputs.write_file(path, lambda stream: fig.savefig(stream, format=fmt, dpi=150, metadata=metadata))
+        with _pyplot().rc_context(FONT_EMBEDDING):
+            outputs.write_file(path, lambda stream: fig.savefig(stream, format=fmt, dpi=150, metadata=metadata))
         written.append(path)
     return written
 

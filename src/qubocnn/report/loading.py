@@ -96,3 +96,46 @@ def find_hardware(paths: str | os.PathLike | Iterable[str | os.PathLike]) -> Pat
                 if _schema_of(file) == HARDWARE_SCHEMA:
                     return file
     return None
+
+
+SUMMARY_COLUMNS = ("dataset", "dataset_label", "method", "preset", "bits", "seed", "num_features", "num_classes",
+                   "num_train", "num_test", "test_accuracy", "train_accuracy")
+
+
+def load_run_summaries(path: str | os.PathLike) -> list[dict]:
+    """The runs of a `qubocnn report collect` CSV (one row per run) as records the claims and the
+    paper's values read: data set, preset, method key, K, seed, classes, accuracies and timings. The
+    committed reference keeps this CSV, not every run's JSON, so the claims and values can be remade
+    from it alone (tables of per-iteration records cannot)."""
+    import csv
+
+    def number(text, kind=float):
+        return kind(text) if text not in ("", None) else None
+
+    def method_fields(key):  # the method key back into the fields results.method_key reads
+        parts = key.split("-")
+        method, flags = ("-".join(parts[:2]), parts[2:]) if key.startswith("qubo-") else (key, [])
+        return {"method": method, "solver": "round" if "round" in flags else None,
+                "accept": "always" if "always" in flags else "improving", "qpu_noise": "noise" in flags}
+
+    if not Path(path).is_file():
+        raise FileNotFoundError(f"no collect CSV {path}: write one with `qubocnn report collect`")
+    runs = []
+    with open(path, newline="") as stream:
+        reader = csv.DictReader(stream)
+        missing = sorted(set(SUMMARY_COLUMNS) - set(reader.fieldnames or ()))
+        if missing:
+            raise ValueError(f"{path} is not a `qubocnn report collect` CSV (no column {', '.join(missing)})")
+        for row in reader:
+            runs.append({
+                "dataset": row["dataset"], "dataset_label": row["dataset_label"], **method_fields(row["method"]),
+                "preset": row["preset"] or "default", "bits": number(row["bits"], int),
+                "seed": number(row["seed"], int), "num_features": number(row["num_features"], int),
+                "num_classes": number(row["num_classes"], int), "num_train": number(row["num_train"], int),
+                "num_test": number(row["num_test"], int),
+                "test_accuracy": float(row["test_accuracy"]), "train_accuracy": float(row["train_accuracy"]),
+                "timings": {key[len("time_"):]: float(value) for key, value in row.items()
+                            if key.startswith("time_") and value not in ("", None)},
+                "path": row.get("path"),
+            })
+    return runs

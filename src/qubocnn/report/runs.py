@@ -35,6 +35,7 @@ NOISE_METHODS = ("qubo-box-noise", "qubo-trust-noise")
 ANNEALED_METHODS = ("qubo-box", "qubo-box-always", "qubo-trust")
 BASELINES = ("sgd", "logreg", "ridge")
 TIMING_PARTS = ("curvature", "gradient", "build", "solve")
+BASELINE_TIMING_PARTS = ("search", "fit")  # SGD: its learning-rate search and the one fit at the chosen rate
 
 
 def is_qubo(run: dict) -> bool:
@@ -178,6 +179,6 @@ def run_summary(run: dict) -> dict:
         "median_relative_gap": median_gap([run]) if quboish else None,
         "acceptance_rate": acceptance_rate([run]) if quboish else None,
         "sgd_lr": (run.get("sgd") or {}).get("chosen", {}).get("lr"),
-        **{f"time_{part}": timings.get(part) for part in (*TIMING_PARTS, "total")},
+        **{f"time_{part}": timings.get(part) for part in (*TIMING_PARTS, "total", *BASELINE_TIMING_PARTS)},
         "path": run.get("path"),
     }

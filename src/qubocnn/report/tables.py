@@ -8,6 +8,7 @@
 | annealing_gap | dataset x K x variant: gap to the continuous optimum, solve time, accuracy against logreg and SGD |
 | runtimes | dataset x K: QUBO training time (box, trust, trust with rounding) against SGD's, and ratios |
 | claims | the paper's claims: what was measured and the verdict, per preset and reading of the loop (`claims`) |
+| claims_summary | where each claim holds, in one cell per reading and preset (`values.claims_summary`) |
 | qubo_sizes | feature set x K: variables and couplers of one class's QUBO, raw-count and clique checks |
 | hardware_limits | D-Wave systems: qubits, couplers, largest embeddable clique |
 | hardware_study | dataset (and preset) x K x mode under the QPU noise model in clique-sized blocks: accuracy, loss, the noiseless runs' and logreg's accuracy, QPU calls and time |
@@ -21,6 +22,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 
 from .claims import claims_table
+from .values import claims_summary
 from .formatting import MISSING, Table, fmt_diff, fmt_gap, fmt_num, fmt_pct
 from .runs import (BASELINES, METHOD_LABELS, MODE_LABELS, bits_values, dataset_key, dataset_labels, dataset_order,
                    gap_quartiles, group_runs, mean_std, mean_timing, median_gap, acceptance_rate, noise_run_groups,
@@ -338,6 +340,7 @@ TABLE_BUILDERS = {
     "annealing_gap": lambda results, hardware: annealing_gap_table(results),
     "runtimes": lambda results, hardware: runtime_table(results),
     "claims": claims_table,
+    "claims_summary": claims_summary,
     "qubo_sizes": lambda results, hardware: qubo_size_table(hardware),
     "hardware_limits": lambda results, hardware: hardware_limits_table(),
     "hardware_study": lambda results, hardware: hardware_study_table(results),
