@@ -33,6 +33,14 @@ from .schedules import bqm_beta_range
 from .solvers import Answer, Solver, answer_from_samples
 
 
+def _sizes_own_schedule(child) -> bool:
+    """Whether `child` is a control-error model that sizes its child's schedule on the perturbed
+    problem. Without errors it passes the problem on as it is, so it gets the packed problem's
+    schedule: the limit of its own rule as the errors vanish, so noise and no noise anneal alike."""
+    return isinstance(child, ControlErrorComposite) and bool(child.sigma_h or child.sigma_J or child.h_step
+                                                              or child.j_step)
+
+
 class ParallelEmbeddingComposite(dimod.ComposedSampler):
     """Sample several BQMs in one call of `child`, each on its own clique of the QPU graph.
 
@@ -128,8 +136,7 @@ class ParallelEmbeddingComposite(dimod.ComposedSampler):
         packed = dimod.BinaryQuadraticModel(bqms[0].vartype)
         for part in parts:
             packed.update(part)
-        if ("beta_range" in self.child.parameters and "beta_range" not in parameters
-                and not isinstance(self.child, ControlErrorComposite)):  # the composite sizes its own
+        if "beta_range" in self.child.parameters and "beta_range" not in parameters and not _sizes_own_schedule(self.child):
             parameters["beta_range"] = bqm_beta_range(packed)
         response = self.child.sample(packed, **parameters)
         samplesets = []

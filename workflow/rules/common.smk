@@ -29,6 +29,9 @@ CONDA_ENV = "../envs/qubocnn.yaml"
 SMOKE_CONFIG = os.path.join(workflow.basedir, "config", "smoke.yaml")
 DATA_SETTINGS = ("data_root", "download", "missing_data", "emnist_split")
 HARDWARE_VARIANT = "qpu-model"  # the hardware study's runs: runs/DATASET/qpu-model/
+# ... and beside them, the same runs with zero errors (the clean noiseless reference) and with chains
+HARDWARE_VARIANTS = {HARDWARE_VARIANT: "", "qpu-model-noiseless": " --sigma-h 0 --sigma-j 0",
+                     "qpu-model-chains": " --qpu-chains"}
 
 
 def _tools_on_path():
@@ -174,10 +177,18 @@ def train_args(wildcards):
     hardware study's (HARDWARE_VARIANT) trains the main runs' settings under the QPU control-error
     model in clique-sized blocks (the model wraps a dimod sampler, so dwave-samplers' SA anneals)."""
     s, variant = STUDIES[wildcards.study], wildcards.variant.rstrip("/")
-    if variant == HARDWARE_VARIANT:
-        return run_args(s, wildcards.mode, "sa") + " --qpu-noise --block-size clique"
+    if variant in HARDWARE_VARIANTS:
+        return hardware_study_args(s, wildcards.mode) + HARDWARE_VARIANTS[variant]
     settings = s.get("variants", {}).get(variant, {})
     return run_args(s, wildcards.mode, settings.get("solver", s["solver"]), settings.get("accept", "improving"))
+
+
+def hardware_study_args(s, mode):
+    """The hardware study's runs: the main runs' settings at the study's reads and refinements, under
+    the QPU control-error model, in blocks, the classes packed several per call (config `hardware_study`)."""
+    hw = s["hardware_study"]
+    return (run_args(dict(s, reads=hw["reads"], refinements=hw["refinements"]), mode, "sa")
+            + f" --qpu-noise --block-size {hw['block_size']} --pack {hw['pack']}")
 
 
 def run_args(s, mode, solver, accept="improving"):
@@ -247,8 +258,10 @@ def hardware_study_files(study):
     for dataset in (d for d in hw["datasets"] if d in STUDIES[study]["datasets"]):
         for preset in hw["presets"]:
             folder = dataset if preset == STUDIES[study]["preset"] else f"{dataset}+{preset}"
-            files += [f"results/{study}/runs/{folder}/{HARDWARE_VARIANT}/qubo-{mode}-K{bits}-seed{seed}.json"
-                      for mode, bits_list in hw["bits"].items() for bits in bits_list for seed in hw["seeds"]]
+            variants = [v for v in HARDWARE_VARIANTS if v != "qpu-model-chains" or dataset in hw["chains"]]
+            files += [f"results/{study}/runs/{folder}/{variant}/qubo-{mode}-K{bits}-seed{seed}.json"
+                      for variant in variants for mode, bits_list in hw["bits"].items() for bits in bits_list
+                      for seed in hw["seeds"]]
     return files
 
 
@@ -260,8 +273,8 @@ def train_runtime(wildcards):
 
 def qpu_args(wildcards):
     q = config["qpu"]
-    refinements = config["refinements"] if q["mode"] == "trust" else 0
-    options = [f"--mode {q['mode']}", f"--bits {q['bits']}", f"--block-size {q['block_size']}",
+    refinements = q.get("refinements", config["refinements"]) if q["mode"] == "trust" else 0
+    options = [f"--mode {q['mode']}", f"--bits {q['bits']}", f"--block-size {q['block_size']}", f"--pack {q.get('pack', 1)}",
                f"--refinements {refinements}", f"--reads {q['reads']}", f"--iterations {q['iterations']}",
                f"--lam {config['lam']}", f"--solver-option annealing_time={q['annealing_time']}"]
     if q.get("chain_strength") is not None:

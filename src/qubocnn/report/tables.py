@@ -24,7 +24,7 @@ from .claims import claims_table
 from .formatting import MISSING, Table, fmt_diff, fmt_gap, fmt_num, fmt_pct
 from .runs import (BASELINES, METHOD_LABELS, MODE_LABELS, bits_values, dataset_key, dataset_labels, dataset_order,
                    gap_quartiles, group_runs, mean_std, mean_timing, median_gap, acceptance_rate, noise_run_groups,
-                   paired_difference, qubo_run_groups, run_summary)
+                   noiseless_partners, paired_difference, qubo_run_groups, run_summary)
 
 MAIN_QUBO_COLUMNS = ("qubo-box", "qubo-box-always", "qubo-trust", "qubo-trust-round")
 GAP_METHODS = ("qubo-box", "qubo-box-round", "qubo-trust", "qubo-trust-round")
@@ -174,18 +174,21 @@ def _mode(method: str) -> str:
 
 
 def hardware_study_table(results: Sequence[dict]) -> Table:
-    """The hardware study: training under the QPU control-error model through clique-sized blocks,
-    beside the noiseless main runs of the same K and logistic regression on the same seeds (a seed
-    draws the features too, so only those compare), with the QPU calls of a run and their QPU
-    access time by D-Wave's timing model."""
+    """The hardware study: training under the QPU control-error model, beside the same runs (solver,
+    blocks, packing, chains, seeds) with zero errors and logistic regression on the same seeds (a
+    seed draws the features too, so only those compare); the noise's effect paired by seed; the
+    QPU calls of a run after packing and their QPU access time by D-Wave's timing model at the
+    run's reads; the chain-break fraction when chains were modelled."""
     groups = group_runs(results)
     labels = dataset_labels(results)
-    header = ["Dataset", "K", "mode", "blocks × variables", "test accuracy (%)", "train loss",
-              "noiseless test accuracy (%)", "logistic regression (%)", "QPU calls", "QPU time (s)", "seeds"]
-    csv_columns = ["dataset", "dataset_label", "bits", "mode", "num_blocks", "variables_per_call",
-                   "test_accuracy_mean", "test_accuracy_std", "train_loss_mean", "noiseless_test_accuracy_mean",
-                   "noiseless_test_accuracy_std", "noiseless_seeds", "logreg_test_accuracy_mean", "qpu_calls",
-                   "qpu_access_time_s", "seeds"]
+    header = ["Dataset", "K", "mode", "sampler", "blocks × variables", "problems per call", "test accuracy (%)",
+              "noiseless, same path (%)", "noise − noiseless (points)", "logistic regression (%)",
+              "chain breaks (%)", "QPU calls", "reads", "QPU time (s)", "seeds"]
+    csv_columns = ["dataset", "dataset_label", "bits", "mode", "sampler", "chains", "num_blocks",
+                   "variables_per_call", "problems_per_call", "test_accuracy_mean", "test_accuracy_std",
+                   "train_loss_mean", "noiseless_test_accuracy_mean", "noiseless_test_accuracy_std", "noiseless_seeds",
+                   "noise_minus_noiseless_mean", "noise_minus_noiseless_std", "logreg_test_accuracy_mean",
+                   "chain_break_fraction", "qpu_calls", "num_reads", "qpu_access_time_s", "seeds"]
     rows, csv_rows, starts, last = [], [], [], None
     for dataset, bits, method, runs in noise_run_groups(results):
         if dataset != last:
@@ -194,21 +197,30 @@ def hardware_study_table(results: Sequence[dict]) -> Table:
         acc = mean_std([r["test_accuracy"] for r in runs])
         loss = mean_std([r["train_loss"] for r in runs])[0]
         seeds = {r.get("seed") for r in runs}
-        noiseless, logreg = (mean_std([r["test_accuracy"] for r in groups.get(key, []) if r.get("seed") in seeds])
-                             for key in ((dataset, method.removesuffix("-noise"), bits), (dataset, "logreg", None)))
-        blocks = runs[0].get("blocks") or {}
+        partners = noiseless_partners(results, runs)
+        noiseless, paired = mean_std([r["test_accuracy"] for r in partners]), paired_difference(runs, partners)
+        logreg = mean_std([r["test_accuracy"] for r in groups.get((dataset, "logreg", None), []) if r.get("seed") in seeds])
+        solver = (runs[0].get("config") or {}).get("solver") or {}
+        chains = bool(solver.get("qpu_chains"))
+        sampler = f"{runs[0].get('solver')}{', chains' if chains else ''}"
+        breaks = mean_std([(r.get("chains") or {}).get("mean_chain_break_fraction") for r in runs])[0]
+        blocks, budget = runs[0].get("blocks") or {}, runs[0]["qpu_budget"]
+        per_call = budget.get("problems_per_call", 1)
         calls = mean_std([r["qpu_budget"]["qpu_calls"] for r in runs])[0]
         seconds = mean_std([r["qpu_budget"]["qpu_access_time_s"] for r in runs])[0]
-        rows.append([labels[dataset], str(bits), _mode(method),
-                     f"{blocks['num_blocks']} × {blocks['variables_per_call']}" if blocks else MISSING,
-                     fmt_pct(*acc), fmt_num(loss, ".4f"), fmt_pct(*noiseless), fmt_pct(*logreg), fmt_num(calls, ".0f"),
-                     fmt_num(seconds, ".3g"), str(acc[2])])
-        csv_rows.append([dataset, labels[dataset], bits, _mode(method), blocks.get("num_blocks"),
-                         blocks.get("variables_per_call"), acc[0], acc[1], loss, noiseless[0], noiseless[1],
-                         noiseless[2], logreg[0], calls, seconds, acc[2]])
-    return Table("hardware_study", "Training under the QPU control-error model, every class QUBO in clique-sized "
-                 "blocks: accuracy beside the noiseless runs of the same K and seeds, QPU calls and QPU access time "
-                 "of one run", header, rows, csv_columns, csv_rows, groups=starts)
+        rows.append([labels[dataset], str(bits), _mode(method), sampler,
+                     f"{blocks['num_blocks']} × {blocks['variables_per_call']}" if blocks else MISSING, str(per_call),
+                     fmt_pct(*acc), fmt_pct(*noiseless), fmt_diff(*paired), fmt_pct(*logreg),
+                     fmt_num(100 * breaks, ".2f") if chains else MISSING, fmt_num(calls, ".0f"),
+                     str(budget["num_reads"]), fmt_num(seconds, ".3g"), str(acc[2])])
+        csv_rows.append([dataset, labels[dataset], bits, _mode(method), runs[0].get("solver"), chains,
+                         blocks.get("num_blocks"), blocks.get("variables_per_call"), per_call, acc[0], acc[1], loss,
+                         noiseless[0], noiseless[1], noiseless[2], paired[0], paired[1], logreg[0],
+                         breaks if chains else None, calls, budget["num_reads"], seconds, acc[2]])
+    return Table("hardware_study", "Training under the QPU control-error model: accuracy beside the same runs "
+                 "(solver, blocks, packing, seeds) without the errors, the difference paired by seed, QPU calls "
+                 "after packing and the QPU access time of one run at the reads stated (D-Wave's timing model)",
+                 header, rows, csv_columns, csv_rows, groups=starts)
 
 
 def qpu_precision_table(results: Sequence[dict]) -> Table:
