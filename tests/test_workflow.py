@@ -160,7 +160,8 @@ def test_targets_cover_every_dataset_and_the_smoke_study(tmp_path):
     assert len(qubo_variants(jobs)[""]) == bits * len(config["modes"]) * len(config["seeds"])
     assert {out[0].split("/")[3] for _, out in jobs["qubo"]} == {"digits", "digits+clique"}
     # the hardware study leaves out the same data sets (MNIST is in its config)
-    assert {out[0].split("/")[3] for _, out in qubo_variants(jobs)["qpu-model"]} == {"digits", "digits+clique"}
+    expected = {"digits" if preset == config["preset"] else f"digits+{preset}" for preset in study["presets"]}
+    assert {out[0].split("/")[3] for _, out in qubo_variants(jobs)["qpu-model"]} == expected
     assert "leaving out kmnist: no files under" in skipped.stderr
 
 
@@ -261,7 +262,7 @@ def test_report_tables(results_dir, tmp_path):
     assert "_" not in latex.split("\\toprule")[1].replace(r"\_", "")
 
     assert main(["report", "collect", "--results", str(results_dir), "--out", str(tmp_path / "runs.csv")]) == 0
-    assert len(read_csv(tmp_path / "runs.csv")) == 5 * len(BITS) + 2 + 1 + len(BASELINES)
+    assert len(read_csv(tmp_path / "runs.csv")) == 5 * len(BITS) + 3 + 1 + len(BASELINES)  # 3 hardware-study runs
 
     hardware_study = read_csv(tmp_path / "tables" / "hardware_study.csv")
     assert [(r["bits"], r["mode"]) for r in hardware_study] == [("3", "trust"), (str(max(BITS)), "box")]
