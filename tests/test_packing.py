@@ -79,6 +79,20 @@ def test_a_packing_that_does_not_fit_is_refused_before_any_call(mock):
 def test_a_non_positive_chain_strength_is_refused(strength):
     with pytest.raises(ValueError, match="chain strength must be positive"):
         SolverConfig(name="sa", qpu_chains=True, chain_strength=strength)
+    with pytest.raises(ValueError, match="chain prefactor must be positive"):
+        SolverConfig(name="sa", qpu_chains=True, chain_prefactor=strength)
+
+
+def test_chain_strength_follows_the_prefactor_or_the_value_given():
+    problems = [toy_problem(4, 2, seed) for seed in range(2)]
+    strengths = {}
+    for label, options in (("default", {}), ("double", dict(chain_prefactor=2 * 1.414)),
+                           ("fixed", dict(chain_strength=0.7))):
+        solver = make_solver(SolverConfig(name="sa", num_reads=2, num_sweeps=20, qpu_chains=True, pack=0, **options))
+        solver.solve_many(problems, [0, 1])
+        strengths[label] = np.array(solver.call_log.chain_strengths)
+    np.testing.assert_allclose(strengths["double"], 2 * strengths["default"])
+    np.testing.assert_allclose(strengths["fixed"], 0.7)
 
 
 def test_plan_counts_packed_calls_and_their_qubits():

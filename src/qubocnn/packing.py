@@ -51,8 +51,8 @@ class ParallelEmbeddingComposite(dimod.ComposedSampler):
             logical BQMs (False; the variables of problem i are labelled (i, v)).
         system: the system whose perfect-yield graph the cliques are found on, when `graph` is
             None and the child has no graph of its own (`to_networkx_graph`).
-        chain_strength: None (uniform torque compensation of each problem's Ising form) or a
-            positive number, in the units of the problem's Ising form.
+        chain_strength: None (uniform torque compensation of each problem's Ising form, with
+            `chain_prefactor`) or a positive number, in the units of the problem's Ising form.
 
     `sample_many(bqms, **parameters)` returns (one sample set per BQM, the call's sample set);
     `sample(bqm)` is one BQM alone. The call's info holds `packing`: problems, qubits, the call's
@@ -61,7 +61,7 @@ class ParallelEmbeddingComposite(dimod.ComposedSampler):
     """
 
     def __init__(self, child: dimod.Sampler, chains: bool = True, system: str = DEFAULT_SYSTEM, graph=None,
-                 chain_strength: float | None = None):
+                 chain_strength: float | None = None, chain_prefactor: float = 1.414):
         self._children = [child]
         self.chains = bool(chains)
         self.system = system
@@ -69,6 +69,7 @@ class ParallelEmbeddingComposite(dimod.ComposedSampler):
             graph = child.to_networkx_graph()
         self.graph = graph
         self.chain_strength = check_chain_strength(chain_strength)
+        self.chain_prefactor = float(chain_prefactor)
         self._embeddings: dict[tuple[int, int], list[dict]] = {}
 
     @property
@@ -118,8 +119,9 @@ class ParallelEmbeddingComposite(dimod.ComposedSampler):
         parts, maps, strengths = [], [], []
         for bqm, clique in zip(bqms, cliques):
             chains = {v: clique[i] for i, v in enumerate(bqm.variables)}
-            strength = (uniform_torque_compensation(bqm.spin) if self.chain_strength is None
-                        else self.chain_strength)
+            strength = self.chain_strength
+            if strength is None:
+                strength = uniform_torque_compensation(bqm.spin, prefactor=self.chain_prefactor)
             parts.append(embed_bqm(bqm, chains, target, chain_strength=strength))
             maps.append(chains)
             strengths.append(float(strength))
@@ -223,5 +225,5 @@ def packed_solver(solver, config) -> PackedSolver:
         child, chains = solver.sampler.child, True
     else:
         child, chains = solver.sampler, config.qpu_chains
-    composite = ParallelEmbeddingComposite(child, chains, chain_strength=strength)
+    composite = ParallelEmbeddingComposite(child, chains, chain_strength=strength, chain_prefactor=config.chain_prefactor)
     return PackedSolver(composite, kwargs, config.pack, solver.name, solver.call_log)

@@ -87,6 +87,8 @@ class SolverConfig:
                                      "h and J after chain scaling (solvers sa, neal, sqa)")
     chain_strength: float | None = option(None, "chain strength of embedded problems (default: dwave-system's "
                                                 "uniform torque compensation)")
+    chain_prefactor: float = option(1.414, "without --chain-strength: the prefactor of uniform torque compensation "
+                                           "(dwave-system's default 1.414); a sweep of it is a chain-strength sweep")
 
     def __post_init__(self):
         if self.name not in SOLVERS:
@@ -108,6 +110,8 @@ class SolverConfig:
             raise ValueError("--qpu-chains models chains in software; a QPU always samples the embedded problem")
         from .embedding import check_chain_strength
         check_chain_strength(self.chain_strength)
+        if not self.chain_prefactor > 0:
+            raise ValueError(f"chain prefactor must be positive, got {self.chain_prefactor}")
 
     @property
     def packed(self) -> bool:
