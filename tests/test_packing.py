@@ -9,11 +9,11 @@ import pytest
 
 from qubocnn import embedding, qpu
 from qubocnn.cli import main
-from qubocnn.packing import ParallelEmbeddingComposite, PackedSolver
+from qubocnn.packing import ParallelEmbeddingComposite
 from qubocnn.qpu_noise import ControlErrorComposite
 from qubocnn.qubo import ClassQubo, trust_encoding
 from qubocnn.results import read_result
-from qubocnn.solvers import DimodSolver, SolverConfig, make_solver
+from qubocnn.solvers import DimodSolver, PackedSolver, SolverConfig, make_solver
 
 testing = pytest.importorskip("dwave.system.testing")
 

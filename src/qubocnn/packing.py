@@ -15,22 +15,19 @@ thing, that it takes several BQMs per call) embeds each BQM on its own clique
 dwave-system's uniform torque compensation, per problem), samples their sum in one child call and
 unembeds each by majority vote with its chain-break fraction. Without chains
 (`chains=False`) it sends the disjoint union of the logical BQMs instead: the control-error model
-on logical problems, with the call's one scaling. `PackedSolver` solves the class QUBOs of a
-training round through it, `pack` of them per call.
+on logical problems, with the call's one scaling. `solvers.PackedSolver` solves the class QUBOs of
+a training round through it, `pack` of them per call.
 """
 
 from __future__ import annotations
 
-import time
-
 import dimod
 import numpy as np
 
-from .embedding import DEFAULT_SYSTEM, check_chain_strength, disjoint_clique_embeddings, disjoint_cliques_on, hardware_graph
+from .embedding import (DEFAULT_SYSTEM, check_chain_strength, disjoint_clique_embeddings, disjoint_cliques_on,
+                        hardware_graph)
 from .qpu_noise import ControlErrorComposite, hardware_scale
-from .qubo import ClassQubo, to_bqm
 from .schedules import bqm_beta_range
-from .solvers import Answer, Solver, answer_from_samples
 
 
 def _sizes_own_schedule(child) -> bool:
@@ -165,65 +162,3 @@ class ParallelEmbeddingComposite(dimod.ComposedSampler):
 
     def sample(self, bqm: dimod.BinaryQuadraticModel, **parameters) -> dimod.SampleSet:
         return self.sample_many([bqm], **parameters)[0][0]
-
-
-class PackedSolver(Solver):
-    """A training round's class QUBOs solved `pack` per call of a ParallelEmbeddingComposite
-    (`pack` = 0: as many as fit on disjoint cliques). Each call is one entry of `call_log`; every
-    call is seeded by the seed of its first problem. Reads are forward anneals: a start state
-    (`initial_bits`) is not passed on."""
-
-    batched = True
-
-    def __init__(self, composite: ParallelEmbeddingComposite, sample_kwargs: dict, pack: int = 0,
-                 name: str = "packed", call_log=None):
-        from .qpu import QpuCallLog
-
-        if int(pack) < 0:
-            raise ValueError(f"pack must be >= 0 problems per call (0: as many as fit), got {pack}")
-        self.composite, self.sample_kwargs, self.pack = composite, dict(sample_kwargs), int(pack)
-        self.name = f"{name}, packed"
-        self.call_log = QpuCallLog() if call_log is None else call_log
-
-    def check_memory(self, num_variables, concurrent=1):
-        from .solvers import check_dense_memory
-        check_dense_memory(num_variables * max(self.pack, 1), 1, self.name)
-
-    def problems_per_call(self, variables: int, num_problems: int) -> int:
-        """How many of `num_problems` problems of `variables` variables go in one call."""
-        count = self.pack or max(1, len(self.composite.fitting(variables, num_problems)))
-        self.composite.embeddings(variables, count)  # refuses a packing that does not fit
-        return min(count, num_problems)
-
-    def solve(self, problem, seed, initial_bits=None):
-        return self.solve_many([problem], [seed])[0]
-
-    def solve_many(self, problems: list[ClassQubo], seeds, initial_bits=None, pool=None) -> list[Answer]:
-        started = time.perf_counter()
-        per_call = self.problems_per_call(max(p.num_variables for p in problems), len(problems))
-        answers = []
-        for start in range(0, len(problems), per_call):
-            group = problems[start:start + per_call]
-            kwargs = dict(self.sample_kwargs)
-            if "seed" in self.composite.parameters:
-                kwargs["seed"] = int(seeds[start]) % 2**31
-            samplesets, call = self.composite.sample_many([to_bqm(p) for p in group], **kwargs)
-            self.call_log.add(call)
-            answers += [answer_from_samples(p, s, started) for p, s in zip(group, samplesets)]
-        return answers
-
-
-def packed_solver(solver, config) -> PackedSolver:
-    """The named dimod solver `solver` (solvers.DimodSolver, made from the SolverConfig `config`)
-    with its calls packed: on a QPU, the structured sampler inside DWaveCliqueSampler gets the
-    packed embedded problems; in software, its sampler (under the control-error model, if any)
-    gets the packed logical problems, or the embedded ones with `config.qpu_chains`."""
-    kwargs = dict(solver.sample_kwargs)
-    strength = kwargs.pop("chain_strength", None) if config.chain_strength is None else config.chain_strength
-    kwargs.pop("chain_strength", None)
-    if config.name == "qpu":
-        child, chains = solver.sampler.child, True
-    else:
-        child, chains = solver.sampler, config.qpu_chains
-    composite = ParallelEmbeddingComposite(child, chains, chain_strength=strength, chain_prefactor=config.chain_prefactor)
-    return PackedSolver(composite, kwargs, config.pack, solver.name, solver.call_log)

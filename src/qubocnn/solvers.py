@@ -345,6 +345,68 @@ class BlockSolver(Solver):
                       solution.bits)
 
 
+class PackedSolver(Solver):
+    """A training round's class QUBOs solved `pack` per call of a packing.ParallelEmbeddingComposite
+    (`pack` = 0: as many as fit on disjoint cliques). Each call is one entry of `call_log`; every
+    call is seeded by the seed of its first problem. Reads are forward anneals: a start state
+    (`initial_bits`) is not passed on."""
+
+    batched = True
+
+    def __init__(self, composite, sample_kwargs: dict, pack: int = 0, name: str = "packed", call_log=None):
+        from .qpu import QpuCallLog
+
+        if int(pack) < 0:
+            raise ValueError(f"pack must be >= 0 problems per call (0: as many as fit), got {pack}")
+        self.composite, self.sample_kwargs, self.pack = composite, dict(sample_kwargs), int(pack)
+        self.name = f"{name}, packed"
+        self.call_log = QpuCallLog() if call_log is None else call_log
+
+    def check_memory(self, num_variables, concurrent=1):
+        check_dense_memory(num_variables * max(self.pack, 1), 1, self.name)
+
+    def problems_per_call(self, variables: int, num_problems: int) -> int:
+        """How many of `num_problems` problems of `variables` variables go in one call."""
+        count = self.pack or max(1, len(self.composite.fitting(variables, num_problems)))
+        self.composite.embeddings(variables, count)  # refuses a packing that does not fit
+        return min(count, num_problems)
+
+    def solve(self, problem, seed, initial_bits=None):
+        return self.solve_many([problem], [seed])[0]
+
+    def solve_many(self, problems: list[ClassQubo], seeds, initial_bits=None, pool=None) -> list[Answer]:
+        started = time.perf_counter()
+        per_call = self.problems_per_call(max(p.num_variables for p in problems), len(problems))
+        answers = []
+        for start in range(0, len(problems), per_call):
+            group = problems[start:start + per_call]
+            kwargs = dict(self.sample_kwargs)
+            if "seed" in self.composite.parameters:
+                kwargs["seed"] = int(seeds[start]) % 2**31
+            samplesets, call = self.composite.sample_many([to_bqm(p) for p in group], **kwargs)
+            self.call_log.add(call)
+            answers += [answer_from_samples(p, s, started) for p, s in zip(group, samplesets)]
+        return answers
+
+
+def packed_solver(solver: DimodSolver, config: SolverConfig) -> PackedSolver:
+    """The named dimod solver `solver` (solvers.DimodSolver, made from the SolverConfig `config`)
+    with its calls packed: on a QPU, the structured sampler inside DWaveCliqueSampler gets the
+    packed embedded problems; in software, its sampler (under the control-error model, if any)
+    gets the packed logical problems, or the embedded ones with `config.qpu_chains`."""
+    from .packing import ParallelEmbeddingComposite
+
+    kwargs = dict(solver.sample_kwargs)
+    strength = kwargs.pop("chain_strength", None) if config.chain_strength is None else config.chain_strength
+    kwargs.pop("chain_strength", None)
+    if config.name == "qpu":
+        child, chains = solver.sampler.child, True
+    else:
+        child, chains = solver.sampler, config.qpu_chains
+    composite = ParallelEmbeddingComposite(child, chains, chain_strength=strength, chain_prefactor=config.chain_prefactor)
+    return PackedSolver(composite, kwargs, config.pack, solver.name, solver.call_log)
+
+
 def steepest_bit_descent(problem: ClassQubo, integers: np.ndarray, max_flips: int | None = None) -> np.ndarray:
     """Greedy single-bit descent on the QUBO, in weight space: flip the bit whose flip lowers the
     energy most, until no flip does (dwave-samplers' SteepestDescentSolver's rule, without building
@@ -402,7 +464,6 @@ def make_solver(solver: SolverConfig | dimod.Sampler | Solver, sample_kwargs: di
         raise ValueError("sample_kwargs go with a dimod sampler object; for a named solver use SolverConfig.options")
     named = _named_solver(solver)
     if solver.packed:
-        from .packing import packed_solver
         named = packed_solver(named, solver)
     return named if solver.block_size is None else BlockSolver(named, solver.block_size)
 
