@@ -192,10 +192,10 @@ def hardware_study_table(results: Sequence[dict]) -> Table:
     run's reads; the chain-break fraction when chains were modelled."""
     groups = group_runs(results)
     labels = dataset_labels(results)
-    header = ["Dataset", "K", "mode", "sampler", "blocks × variables", "problems per call", "test accuracy (%)",
+    header = ["Dataset", "K", "mode", "setting", "blocks × variables", "problems per call", "test accuracy (%)",
               "noiseless, same path (%)", "noise − noiseless (points)", "logistic regression (%)",
               "chain breaks (%)", "chains − logical (points)", "QPU calls", "reads", "QPU time (s)", "seeds"]
-    csv_columns = ["dataset", "dataset_label", "bits", "mode", "sampler", "chains", "num_blocks",
+    csv_columns = ["dataset", "dataset_label", "bits", "mode", "setting", "chains", "num_blocks",
                    "variables_per_call", "problems_per_call", "test_accuracy_mean", "test_accuracy_std",
                    "train_loss_mean", "noiseless_test_accuracy_mean", "noiseless_test_accuracy_std", "noiseless_seeds",
                    "noise_minus_noiseless_mean", "noise_minus_noiseless_std", "logreg_test_accuracy_mean",
@@ -224,7 +224,7 @@ def hardware_study_table(results: Sequence[dict]) -> Table:
                      fmt_pct(*acc), fmt_pct(*noiseless), fmt_diff(*paired), fmt_pct(*logreg),
                      fmt_num(100 * breaks, ".2f") if chains else MISSING, fmt_diff(*chains_effect), fmt_num(calls, ".0f"),
                      str(budget["num_reads"]), fmt_num(seconds, ".3g"), str(acc[2])])
-        csv_rows.append([dataset, labels[dataset], bits, _mode(method), runs[0].get("solver"), chains,
+        csv_rows.append([dataset, labels[dataset], bits, _mode(method), sampler, chains,
                          blocks.get("num_blocks"), blocks.get("variables_per_call"), per_call, acc[0], acc[1], loss,
                          noiseless[0], noiseless[1], noiseless[2], paired[0], paired[1], logreg[0],
                          breaks if chains else None, chains_effect[0], chains_effect[1], calls, budget["num_reads"], seconds, acc[2]])
