@@ -4,6 +4,7 @@ by the CLI (digits, 300 training images, two bit widths, one seed, plus the base
 
 import copy
 import csv
+import math
 import os
 import re
 import subprocess
@@ -15,6 +16,7 @@ import yaml
 
 from qubocnn import report
 from qubocnn.cli import main
+from qubocnn.results import read_result
 
 ROOT = Path(__file__).resolve().parents[1]
 SNAKEMAKE = [sys.executable, "-m", "snakemake"]
@@ -140,13 +142,15 @@ def test_targets_cover_every_dataset_and_the_smoke_study(tmp_path):
     always = (len(config["bits"]) + len(config["datasets"]) * small_bits) * len(config["seeds"])
     assert len(variants["round"]) + len(variants["always"]) == rounding + always
     study = config["hardware_study"]
-    assert len(variants["qpu-model"]) == (len(study["datasets"]) * len(study["presets"]) * len(study["seeds"])
-                                          * sum(len(bits) for bits in study["bits"].values()))
-    assert set(variants) == {"", "round", "always", "qpu-model"}  # one rule, the variant in the path
+    per_dataset = len(study["presets"]) * len(study["seeds"]) * sum(len(bits) for bits in study["bits"].values())
+    # the noisy runs and their noiseless partners (same path, zero errors) everywhere; chains where configured
+    assert len(variants["qpu-model"]) == len(variants["qpu-model-noiseless"]) == len(study["datasets"]) * per_dataset
+    assert len(variants["qpu-model-chains"]) == len(study["chains"]) * per_dataset
+    assert set(variants) == {"", "round", "always", "qpu-model", "qpu-model-noiseless", "qpu-model-chains"}
     assert {"tables_run", "figures_run", "notebook_run", "collect_run", "feasibility", "reproduce"} <= set(full)
     smoke = dry_run_jobs(snakemake("-n", "--forceall", "smoke").stdout)
     assert len(qubo_variants(smoke)[""]) == 4 and {"tables_smoke", "figures_smoke", "notebook_smoke"} <= set(smoke)
-    assert len(qubo_variants(smoke)["qpu-model"]) == 2
+    assert len(qubo_variants(smoke)["qpu-model"]) == len(qubo_variants(smoke)["qpu-model-noiseless"]) == 1
     assert all(out[0].startswith("results/smoke/") for _, out in smoke["figures_smoke"] + smoke["qubo"])
     # missing_data: skip leaves out the data sets without files (here: all but digits)
     env = dict(os.environ, QUBOCNN_DATA=str(tmp_path))
@@ -156,7 +160,8 @@ def test_targets_cover_every_dataset_and_the_smoke_study(tmp_path):
     assert len(qubo_variants(jobs)[""]) == bits * len(config["modes"]) * len(config["seeds"])
     assert {out[0].split("/")[3] for _, out in jobs["qubo"]} == {"digits", "digits+clique"}
     # the hardware study leaves out the same data sets (MNIST is in its config)
-    assert {out[0].split("/")[3] for _, out in qubo_variants(jobs)["qpu-model"]} == {"digits", "digits+clique"}
+    expected = {"digits" if preset == config["preset"] else f"digits+{preset}" for preset in study["presets"]}
+    assert {out[0].split("/")[3] for _, out in qubo_variants(jobs)["qpu-model"]} == expected
     assert "leaving out kmnist: no files under" in skipped.stderr
 
 
@@ -178,12 +183,17 @@ def results_dir(tmp_path_factory):
                 assert main(["train", "--features", str(features), "--bits", str(bits), "--mode", mode, "--solver",
                              "sa", "--reads", "2", "--sweeps", "50", "--iterations", "2", "--seed", "0", *options,
                              "--out", str(runs / f"{variant}qubo-{mode}-K{bits}-seed0.json"), *quiet]) == 0
-    # the hardware study: under the QPU noise model in clique-sized blocks, at a main run's K and at another
-    for mode, bits in (("box", max(BITS)), ("trust", 3)):
-        assert main(["train", "--features", str(features), "--bits", str(bits), "--mode", mode, "--solver", "sa",
-                     "--reads", "2", "--sweeps", "50", "--iterations", "2", "--seed", "0", "--qpu-noise",
-                     "--block-size", "clique", "--out", str(runs / f"qpu-model/qubo-{mode}-K{bits}-seed0.json"),
-                     *quiet]) == 0
+    # the hardware study: under the QPU noise model in blocks, at a main run's K and at another; trust
+    # packed and with its noiseless partner (the same path with zero errors), box alone
+    hardware = {("box", max(BITS)): {"qpu-model": []},
+                ("trust", 3): {"qpu-model": ["--pack", "0"], "qpu-model-noiseless": ["--pack", "0", "--sigma-h", "0",
+                                                                                   "--sigma-j", "0"]}}
+    for (mode, bits), folders in hardware.items():
+        for folder, options in folders.items():
+            assert main(["train", "--features", str(features), "--bits", str(bits), "--mode", mode, "--solver", "sa",
+                         "--reads", "2", "--sweeps", "50", "--iterations", "2", "--seed", "0", "--qpu-noise",
+                         "--block-size", "48" if mode == "trust" else "clique", *options,
+                         "--out", str(runs / f"{folder}/qubo-{mode}-K{bits}-seed0.json"), *quiet]) == 0
     assert main(["train", "--features", str(features), "--mode", "continuous", "--iterations", "2",
                  "--out", str(runs / "continuous-seed0.json"), *quiet]) == 0
     for method in BASELINES:
@@ -252,19 +262,26 @@ def test_report_tables(results_dir, tmp_path):
     assert "_" not in latex.split("\\toprule")[1].replace(r"\_", "")
 
     assert main(["report", "collect", "--results", str(results_dir), "--out", str(tmp_path / "runs.csv")]) == 0
-    assert len(read_csv(tmp_path / "runs.csv")) == 5 * len(BITS) + 2 + 1 + len(BASELINES)
+    assert len(read_csv(tmp_path / "runs.csv")) == 5 * len(BITS) + 3 + 1 + len(BASELINES)  # 3 hardware-study runs
 
     hardware_study = read_csv(tmp_path / "tables" / "hardware_study.csv")
     assert [(r["bits"], r["mode"]) for r in hardware_study] == [("3", "trust"), (str(max(BITS)), "box")]
     for row in hardware_study:
         blocks = int(row["num_blocks"])
         assert int(row["variables_per_call"]) * blocks >= (int(main_rows[0]["num_features"]) + 1) * int(row["bits"])
-        refinements = 6 if row["mode"] == "trust" else 0  # one QPU call per block of every class QUBO
-        assert float(row["qpu_calls"]) == 10 * 2 * (1 + refinements) * blocks and float(row["qpu_access_time_s"]) > 0
+        refinements = 6 if row["mode"] == "trust" else 0  # one QPU call per block of every class QUBO, packed
+        packed = math.ceil(10 / int(row["problems_per_call"]))
+        assert float(row["qpu_calls"]) == packed * 2 * (1 + refinements) * blocks and float(row["qpu_access_time_s"]) > 0
         assert float(row["logreg_test_accuracy_mean"]) == float(main_rows[0]["logreg_mean"])
-    # the noiseless reference is the main run of the same K and mode; K = 3 has none
-    assert hardware_study[0]["noiseless_test_accuracy_mean"] == ""
-    assert float(hardware_study[1]["noiseless_test_accuracy_mean"]) == float(main_rows[0]["qubo_box_mean"])
+        assert int(row["num_reads"]) == 2
+    assert int(hardware_study[0]["problems_per_call"]) == 10 and int(hardware_study[1]["problems_per_call"]) == 1
+    # the noiseless reference is the same path with zero errors, never a main run; box has none here
+    noisy, noiseless = (read_result(results_dir / "runs" / "digits" / folder / "qubo-trust-K3-seed0.json")
+                        for folder in ("qpu-model", "qpu-model-noiseless"))
+    assert float(hardware_study[0]["noiseless_test_accuracy_mean"]) == noiseless["test_accuracy"]
+    assert float(hardware_study[0]["noise_minus_noiseless_mean"]) == pytest.approx(
+        100 * (noisy["test_accuracy"] - noiseless["test_accuracy"]))
+    assert hardware_study[1]["noiseless_test_accuracy_mean"] == ""
     precision = read_csv(tmp_path / "tables" / "qpu_precision.csv")
     assert [(r["bits"], r["mode"]) for r in precision] == [(r["bits"], r["mode"]) for r in hardware_study]
     assert all(0 <= float(r["J_below_sigma"]) <= 1 and float(r["J_bits"]) > 0 for r in precision)

@@ -100,46 +100,85 @@ def solve_in_blocks(problem: ClassQubo, solve_fn: SolveFn, block_size: int | Non
     `initial_bits` (default: the grid point nearest to the anchor) and calls solve_fn once per
     block and sweep with a seed drawn from `seed`; keeps a block's answer only if U does not rise.
     """
+    def solve_one(subs, seeds, initial):
+        return [solve_fn(subs[0], seeds[0], initial[0])]
+
+    return solve_many_in_blocks([problem], solve_one, block_size, sweeps_over_blocks,
+                                None if initial_bits is None else [initial_bits], [seed], system)[0]
+
+
+SolveManyFn = Callable[[list, list, list], list]
+"""solve_many_fn(problems, seeds, initial_bits) -> [(bits, energy), ...]: one answer per problem,
+e.g. from one packed QPU call for all of them (qubocnn.packing)."""
+
+
+def solve_many_in_blocks(problems: list[ClassQubo], solve_many_fn: SolveManyFn, block_size: int | None = None,
+                         sweeps_over_blocks: int = 1, initial_bits: list | None = None, seeds=None,
+                         system: str | None = None) -> list[BlockSolution]:
+    """`solve_in_blocks` for several class QUBOs of one shape (the classes of a training round),
+    in lockstep: the same block of every problem goes to one solve_many_fn, so a solver that packs
+    problems into one call (qubocnn.packing) spends one call per block for all of them. Each
+    problem draws its block seeds from its own seed in `seeds`, so its path is the one
+    solve_in_blocks takes for it alone with the same answers."""
     from .embedding import DEFAULT_SYSTEM, max_clique_size
 
+    problems = list(problems)
     system = DEFAULT_SYSTEM if system is None else system
-    bits = problem.bits
+    shapes = {(len(p.anchor), p.bits) for p in problems}
+    if len(shapes) != 1:
+        raise ValueError(f"problems solved in lockstep need one number of parameters and bits, got {sorted(shapes)}")
+    (num_params, bits), = shapes
     block_size = check_block_size(max_clique_size(system) if block_size is None else block_size, bits, system)
     if int(sweeps_over_blocks) < 1:
         raise ValueError(f"sweeps_over_blocks must be >= 1, got {sweeps_over_blocks}")
-    current = (problem.encoding.encode(problem.anchor) if initial_bits is None
-               else np.asarray(initial_bits, dtype=np.int8).copy())
-    if current.shape != (problem.num_variables,):
-        raise ValueError(f"initial_bits must have {problem.num_variables} entries, got shape {current.shape}")
+    seeds = [None] * len(problems) if seeds is None else list(seeds)
+    initial_bits = [None] * len(problems) if initial_bits is None else list(initial_bits)
+    current = []
+    for problem, start in zip(problems, initial_bits):
+        bits_now = (problem.encoding.encode(problem.anchor) if start is None
+                    else np.asarray(start, dtype=np.int8).copy())
+        if bits_now.shape != (problem.num_variables,):
+            raise ValueError(f"initial_bits must have {problem.num_variables} entries, got shape {bits_now.shape}")
+        current.append(bits_now)
 
-    rng = np.random.default_rng(seed)
-    energy = float(problem.energies(current))
-    history, accepted, calls = [energy], 0, 0
+    rngs = [np.random.default_rng(seed) for seed in seeds]
+    energy = [float(p.energies(c)) for p, c in zip(problems, current)]
+    history, accepted, calls = [[e] for e in energy], [0] * len(problems), 0
     for _ in range(int(sweeps_over_blocks)):
-        for block in parameter_blocks(len(problem.anchor), bits, block_size):
+        for block in parameter_blocks(num_params, bits, block_size):
             positions = _bit_indices(block, bits)
-            sub = block_problem(problem, block, problem.step(current))
-            candidate, _ = solve_fn(sub, int(rng.integers(2**31)), current[positions].copy())
+            subs = [block_problem(p, block, p.step(c)) for p, c in zip(problems, current)]
+            block_seeds = [int(rng.integers(2**31)) for rng in rngs]
+            candidates = solve_many_fn(subs, block_seeds, [c[positions].copy() for c in current])
             calls += 1
-            trial = current.copy()
-            trial[positions] = candidate
-            # judged on the whole surrogate (O(d^2)), so the recorded U never rises, not even by round-off
-            trial_energy = float(problem.energies(trial))
-            if trial_energy <= energy:
-                current, energy = trial, trial_energy
-                accepted += 1
-            history.append(energy)
-    return BlockSolution(current, energy, history, accepted, calls)
+            for i, (candidate, _) in enumerate(candidates):
+                trial = current[i].copy()
+                trial[positions] = candidate
+                # judged on the whole surrogate (O(d^2)), so the recorded U never rises, not even by round-off
+                trial_energy = float(problems[i].energies(trial))
+                if trial_energy <= energy[i]:
+                    current[i], energy[i] = trial, trial_energy
+                    accepted[i] += 1
+                history[i].append(energy[i])
+    return [BlockSolution(c, e, h, a, calls) for c, e, h, a in zip(current, energy, history, accepted)]
+
+
+def solver_solve_many_fn(solver, warm_start: bool = False, answers: list | None = None) -> SolveManyFn:
+    """A solve_many_fn from any `solvers.Solver` (one `solver.solve_many` per block of all the
+    problems); problem i's Answers are appended to answers[i] when given."""
+
+    def solve_many(subs, seeds, initial_bits):
+        got = solver.solve_many(subs, seeds, initial_bits if warm_start else None)
+        if answers is not None:
+            for mine, answer in zip(answers, got):
+                mine.append(answer)
+        return [(answer.bits, answer.energy) for answer in got]
+
+    return solve_many
 
 
 def solver_solve_fn(solver, warm_start: bool = False, answers: list | None = None) -> SolveFn:
-    """A solve_fn from any `solvers.Solver` (one `solver.solve` per block). The block's current bits
-    start its reads only with `warm_start`; every Answer is appended to `answers` when given."""
-
-    def solve(sub: ClassQubo, seed: int, initial_bits: np.ndarray) -> tuple[np.ndarray, float]:
-        answer = solver.solve(sub, seed, initial_bits if warm_start else None)
-        if answers is not None:
-            answers.append(answer)
-        return answer.bits, answer.energy
-
-    return solve
+    """A solve_fn from any `solvers.Solver` (one solve per block). The block's current bits start
+    its reads only with `warm_start`; every Answer is appended to `answers` when given."""
+    solve_many = solver_solve_many_fn(solver, warm_start, None if answers is None else [answers])
+    return lambda sub, seed, initial_bits: solve_many([sub], [seed], [initial_bits])[0]

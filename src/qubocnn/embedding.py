@@ -119,6 +119,60 @@ def clique_embedding(variables: int, system: str = DEFAULT_SYSTEM) -> dict:
                 mean_chain=float(np.mean(lengths)))
 
 
+def check_chain_strength(value) -> float | None:
+    """None (uniform torque compensation) or a positive chain strength; refuses anything else."""
+    if value is None:
+        return None
+    value = float(value)
+    if not value > 0.0:  # also refuses NaN
+        raise ValueError(f"chain strength must be positive (or unset: uniform torque compensation), got {value}")
+    return value
+
+
+def disjoint_cliques_on(graph, variables: int, count: int) -> tuple[tuple[tuple[int, ...], ...], ...]:
+    """Up to `count` clique embeddings on disjoint qubits of `graph` (a Pegasus or Zephyr networkx
+    graph, e.g. a QPU's working graph), as chains of qubits per variable index."""
+    from minorminer import busclique
+
+    remaining, found = graph.copy(), []
+    while len(found) < count:
+        emb = busclique.find_clique_embedding(variables, remaining)
+        if not emb:
+            break
+        chains = tuple(tuple(int(q) for q in emb[i]) for i in range(variables))
+        remaining.remove_nodes_from([q for chain in chains for q in chain])
+        found.append(chains)
+    return tuple(found)
+
+
+@lru_cache(maxsize=None)
+def _disjoint_cliques(variables: int, count: int, system: str) -> tuple[tuple[tuple[int, ...], ...], ...]:
+    return disjoint_cliques_on(hardware_graph(system), variables, count)
+
+
+def disjoint_clique_embeddings(variables: int, count: int, system: str = DEFAULT_SYSTEM) -> list[dict[int, list[int]]]:
+    """Up to `count` clique embeddings of `variables` variables on disjoint qubits of the
+    perfect-yield graph of `system`, for parallel annealing (several problems in one QPU call):
+    busclique's clique embedding, then busclique again on the graph without the qubits used so far
+    (busclique embeds on Pegasus and Zephyr graphs with missing qubits). Greedy, so the count is a
+    lower bound on what fits; fewer than `count` come back when no more fit. Cached per arguments."""
+    variables, count = int(variables), int(count)
+    if variables < 1 or count < 1:
+        raise ValueError(f"need at least one variable and one problem, got {variables}, {count}")
+    _system(system)
+    return [{i: list(chain) for i, chain in enumerate(chains)}
+            for chains in _disjoint_cliques(variables, count, system)]
+
+
+def check_packing(variables: int, count: int, system: str = DEFAULT_SYSTEM) -> int:
+    """Refuse, before any QPU call, `count` problems per call that do not fit on disjoint cliques."""
+    fitted = len(disjoint_clique_embeddings(variables, count, system))
+    if fitted < count:
+        raise ValueError(f"{count} problems of {variables} variables do not fit on disjoint cliques of {system} "
+                         f"(at most {fitted} do): use --pack {fitted} or less, or smaller blocks")
+    return int(count)
+
+
 @lru_cache(maxsize=None)
 def max_clique_size(system: str = DEFAULT_SYSTEM) -> int:
     """The largest clique busclique embeds on the perfect-yield graph, by bisection (cached)."""

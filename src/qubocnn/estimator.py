@@ -40,7 +40,8 @@ class QuboHeadClassifier(ClassifierMixin, BaseEstimator):
     Parameters: the fields of `train.TrainConfig` (bits, mode, iterations, lam, ..., seed, jobs);
     `solver`, a solver name (`solvers.SOLVERS`), a dimod sampler or a `solvers.Solver`; the other
     fields of `solvers.SolverConfig` (num_reads, num_sweeps, the QPU noise model qpu_noise, sigma_h
-    and sigma_J, and block_size, as `qubocnn train` takes them); `sample_kwargs`, the options of a named
+    and sigma_J, block_size, and the packing and chains of qubocnn.packing: pack, qpu_chains,
+    chain_strength, chain_prefactor, as `qubocnn train` takes them); `sample_kwargs`, the options of a named
     solver (`SolverConfig.options`) or the keyword arguments of a sampler's `sample` call, which a
     sampler gets as given (e.g. num_reads=10, annealing_time=20); `progress`, a progress bar.
 
@@ -57,13 +58,15 @@ class QuboHeadClassifier(ClassifierMixin, BaseEstimator):
                  seed=TrainConfig.seed, jobs=TrainConfig.jobs, solver=SolverConfig.name,
                  num_reads=SolverConfig.num_reads, num_sweeps=SolverConfig.num_sweeps, qpu_noise=SolverConfig.qpu_noise,
                  sigma_h=SolverConfig.sigma_h, sigma_J=SolverConfig.sigma_J, block_size=SolverConfig.block_size,
-                 sample_kwargs=None, progress=False):
+                 pack=SolverConfig.pack, qpu_chains=SolverConfig.qpu_chains, chain_strength=SolverConfig.chain_strength,
+                 chain_prefactor=SolverConfig.chain_prefactor, sample_kwargs=None, progress=False):
         self.bits, self.mode, self.iterations, self.lam = bits, mode, iterations, lam
         self.box_half_range, self.trust_half_range = box_half_range, trust_half_range
         self.trust_max_half_range, self.warm_start, self.refinements = trust_max_half_range, warm_start, refinements
         self.accelerate, self.accept, self.tol, self.seed, self.jobs = accelerate, accept, tol, seed, jobs
         self.solver, self.num_reads, self.num_sweeps = solver, num_reads, num_sweeps
         self.qpu_noise, self.sigma_h, self.sigma_J, self.block_size = qpu_noise, sigma_h, sigma_J, block_size
+        self.pack, self.qpu_chains, self.chain_strength, self.chain_prefactor = pack, qpu_chains, chain_strength, chain_prefactor
         self.sample_kwargs, self.progress = sample_kwargs, progress
 
     def _config_and_solver(self):

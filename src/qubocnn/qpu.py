@@ -19,7 +19,8 @@ from functools import lru_cache
 import dimod
 import numpy as np
 
-from .embedding import DEFAULT_SYSTEM, clique_embedding, find_clique_embedding, hardware_graph, max_clique_size
+from .embedding import (DEFAULT_SYSTEM, check_packing, clique_embedding, disjoint_clique_embeddings,
+                        find_clique_embedding, hardware_graph, max_clique_size)
 from .schedules import bqm_beta_range
 
 QPU_DEFAULTS = dict(num_reads=100, annealing_time=20.0, chain_strength=None)
@@ -103,6 +104,8 @@ class QpuCallLog:
         self.access_time_us, self.programming_time_us = 0.0, 0.0
         self.chain_break_fractions: list[float] = []
         self.precisions: list[dict] = []
+        self.range_shares: list[float] = []  # of each packed problem: the call's scale over its own
+        self.chain_strengths: list[float] = []
         self._lock = threading.Lock()  # classes are solved in parallel threads (--jobs)
 
     def add(self, sampleset: dimod.SampleSet) -> dict:
@@ -111,10 +114,11 @@ class QpuCallLog:
         timing = sampleset.info.get("timing", {})
         fractions = (sampleset.record["chain_break_fraction"] if "chain_break_fraction" in sampleset.record.dtype.names
                      else None)
+        packing = sampleset.info.get("packing", {})  # a packed call (qubocnn.packing) reports its problems'
         record = dict(problem_id=sampleset.info.get("problem_id"),
                       qpu_access_time_us=float(timing.get("qpu_access_time", 0.0)),
                       qpu_programming_time_us=float(timing.get("qpu_programming_time", 0.0)),
-                      chain_break_fraction=None if fractions is None else float(
+                      chain_break_fraction=packing.get("chain_break_fraction") if fractions is None else float(
                           np.average(fractions, weights=sampleset.record.num_occurrences)))
         with self._lock:
             self.calls += 1
@@ -126,6 +130,8 @@ class QpuCallLog:
                 self.chain_break_fractions.append(record["chain_break_fraction"])
             if "precision" in sampleset.info:  # the control-error model's report of the requested problem
                 self.precisions.append(sampleset.info["precision"])
+            self.range_shares += packing.get("range_share", [])
+            self.chain_strengths += [s for s in packing.get("chain_strengths", []) if s is not None]
         return record
 
     def summary(self) -> dict:
@@ -136,6 +142,7 @@ class QpuCallLog:
                     qpu_programming_time_s=self.programming_time_us / 1e6,
                     mean_chain_break_fraction=float(np.mean(fractions)) if fractions else None,
                     max_chain_break_fraction=float(np.max(fractions)) if fractions else None,
+                    mean_chain_strength=float(np.mean(self.chain_strengths)) if self.chain_strengths else None,
                     problem_ids=list(self.problem_ids))
 
     def precision_summary(self) -> dict | None:
@@ -143,8 +150,12 @@ class QpuCallLog:
         how much of the problems the QPU was asked to solve its control errors leave."""
         if not self.precisions:
             return None
-        return {key: float(np.mean([p[key] for p in self.precisions]))
-                for key in ("h_bits", "J_bits", "h_below_sigma", "J_below_sigma")}
+        summary = {key: float(np.mean([p[key] for p in self.precisions]))
+                   for key in ("h_bits", "J_bits", "h_below_sigma", "J_below_sigma")}
+        if self.range_shares:  # packed calls: the share of the h/J range each problem got under the one scaling
+            summary.update(range_share_mean=float(np.mean(self.range_shares)),
+                           range_share_min=float(np.min(self.range_shares)))
+        return summary
 
 
 # ---------------------------------------------------------------------------------------------
@@ -245,30 +256,39 @@ def qpu_access_time(num_calls: int, num_reads: int, annealing_time_us: float = Q
     return float(int(num_calls) * per_call)
 
 
-def qpu_calls(num_classes: int, iterations: int, refinements: int = 0, calls_per_qubo: int = 1) -> int:
+def qpu_calls(num_classes: int, iterations: int, refinements: int = 0, calls_per_qubo: int = 1,
+              problems_per_call: int = 1) -> int:
     """QPU calls of one training run: one per class QUBO, i.e. classes x iterations x
     (1 + refinements), times the calls each QUBO takes (blocks x sweeps over them when it is
-    solved in clique-sized blocks, see qubocnn.blocks)."""
-    counts = dict(num_classes=num_classes, iterations=iterations, calls_per_qubo=calls_per_qubo)
+    solved in clique-sized blocks, see qubocnn.blocks); with `problems_per_call` class QUBOs packed
+    into one call (qubocnn.packing), ceil(classes / problems_per_call) in place of classes."""
+    counts = dict(num_classes=num_classes, iterations=iterations, calls_per_qubo=calls_per_qubo,
+                  problems_per_call=problems_per_call)
     if any(int(v) < 1 for v in counts.values()) or int(refinements) < 0:
         raise ValueError(f"need num_classes, iterations, calls_per_qubo >= 1 and refinements >= 0, got "
                          f"{counts}, refinements={refinements}")
-    return int(num_classes) * int(iterations) * (1 + int(refinements)) * int(calls_per_qubo)
+    per_round = -(-int(num_classes) // int(problems_per_call))
+    return per_round * int(iterations) * (1 + int(refinements)) * int(calls_per_qubo)
 
 
 def qpu_budget(num_calls: int, variables_per_call: int, num_reads: int = QPU_DEFAULTS["num_reads"],
-               annealing_time_us: float = QPU_DEFAULTS["annealing_time"], system: str = DEFAULT_SYSTEM) -> dict:
-    """The estimated QPU time of `num_calls` calls, each a dense problem of `variables_per_call`
-    variables clique-embedded on `system` (the readout time follows its physical qubits), as a
-    JSON-able record for a run's result file."""
+               annealing_time_us: float = QPU_DEFAULTS["annealing_time"], system: str = DEFAULT_SYSTEM,
+               problems_per_call: int = 1) -> dict:
+    """The estimated QPU time of `num_calls` calls, each `problems_per_call` dense problems of
+    `variables_per_call` variables clique-embedded side by side on `system` (the readout time
+    follows their physical qubits), as a JSON-able record for a run's result file."""
     embedding = clique_embedding(variables_per_call, system)
     if not embedding["embeddable"]:
         raise ValueError(f"a dense problem of {variables_per_call} variables does not embed on {system} "
                          f"(largest clique: {max_clique_size(system)}): use smaller blocks")
-    readout = readout_time_per_read(embedding["physical_qubits"])
+    qubits = embedding["physical_qubits"]
+    if int(problems_per_call) > 1:
+        cliques = disjoint_clique_embeddings(variables_per_call, problems_per_call, system)
+        qubits = sum(len(chain) for clique in cliques for chain in clique.values())
+    readout = readout_time_per_read(qubits)
     per_call = qpu_access_time(1, num_reads, annealing_time_us, readout_time_us=readout)
     return dict(qpu_calls=int(num_calls), variables_per_call=int(variables_per_call),
-                physical_qubits=embedding["physical_qubits"], num_reads=int(num_reads),
+                physical_qubits=qubits, problems_per_call=int(problems_per_call), num_reads=int(num_reads),
                 annealing_time_us=float(annealing_time_us), programming_time_us=ADVANTAGE41_PROGRAMMING_US,
                 readout_time_us=readout, delay_us=ADVANTAGE41_DELAY_US, per_call_us=per_call,
                 qpu_access_time_s=per_call * int(num_calls) / 1e6, timing_model="Advantage_system4.1, 2022-08")
@@ -287,11 +307,14 @@ class QpuPlan:
     num_reads: int
     annealing_time_us: float
     block_size: int | None = None
+    problems_per_call: int = 1
 
     @classmethod
     def of_training(cls, num_features: int, num_classes: int, bits: int, iterations: int, refinements: int,
                     num_reads: int, annealing_time_us: float = QPU_DEFAULTS["annealing_time"],
-                    block_size: int | None = None) -> QpuPlan:
+                    block_size: int | None = None, pack: int = 1) -> QpuPlan:
+        """`pack` class QUBOs per call (0: as many of the classes as fit on disjoint cliques);
+        refuses, before any call, a packing that does not fit."""
         from .blocks import parameter_blocks
 
         variables = (num_features + 1) * bits
@@ -301,17 +324,21 @@ class QpuPlan:
             raise ValueError(f"a class QUBO of {per_call} variables (d={num_features}, K={bits}) does not embed on "
                              f"{DEFAULT_SYSTEM} (largest clique: {max_clique_size(DEFAULT_SYSTEM)}): "
                              f"use --block-size clique or fewer bits")
-        return cls(qpu_calls(num_classes, iterations, refinements, len(blocks)), len(blocks), per_call,
-                   int(num_reads), float(annealing_time_us), block_size)
+        packed = (check_packing(per_call, pack) if pack else
+                  max(1, len(disjoint_clique_embeddings(per_call, num_classes))))
+        packed = min(packed, int(num_classes))
+        return cls(qpu_calls(num_classes, iterations, refinements, len(blocks), packed), len(blocks), per_call,
+                   int(num_reads), float(annealing_time_us), block_size, packed)
 
     def budget(self, num_calls: int | None = None) -> dict:
         """qpu_budget of the planned calls, or of `num_calls` (the calls a run made)."""
         return qpu_budget(self.num_calls if num_calls is None else num_calls, self.variables_per_call,
-                          self.num_reads, self.annealing_time_us)
+                          self.num_reads, self.annealing_time_us, problems_per_call=self.problems_per_call)
 
     def describe(self) -> str:
         """The plan in one line, for the log before the first call."""
-        return (f"QPU budget: {self.num_calls} calls of at most {self.variables_per_call} variables, "
+        packed = f" ({self.problems_per_call} problems per call)" if self.problems_per_call > 1 else ""
+        return (f"QPU budget: {self.num_calls} calls of at most {self.variables_per_call} variables{packed}, "
                 f"{self.num_reads} reads each: about {self.budget()['qpu_access_time_s']:.1f} s of QPU access "
                 f"time (D-Wave's timing model, {self.budget()['timing_model']})")
 

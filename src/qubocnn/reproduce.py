@@ -2,8 +2,8 @@
 
 `make run` ends with `qubocnn reproduce --run results/run/tables --reference results/full/tables
 --out results/run/reproduction.md`. Every CSV table the two directories share is matched on its key
-columns (data set, preset, method, mode, K, seed, D-Wave system: those the table has); each row
-is "reproduced" (every compared number equal within a relative 1e-6, every text equal), "differs"
+columns (data set, preset, method, mode, the hardware study's setting, K, seed, D-Wave system:
+those the table has); each row is "reproduced" (every compared number equal within a relative 1e-6, every text equal), "differs"
 (the largest differences, in absolute and relative terms), "not run" (a reference row the run did
 not make, e.g. a data set it left out) or "no reference" (a row only the run has). Timings and
 paths depend on the machine and are not compared. A row that differs is printed as a warning.
@@ -21,7 +21,7 @@ from pathlib import Path
 
 from . import outputs
 
-KEY_COLUMNS = ("dataset", "preset", "method", "mode", "bits", "seed", "system")
+KEY_COLUMNS = ("dataset", "preset", "method", "mode", "setting", "bits", "seed", "system")
 # wall-clock measurements and file locations: never the same on two machines
 MACHINE_DEPENDENT = re.compile(r"^time_|_seconds$|_over_sgd$|^solve_fraction$|^path$")
 RTOL = 1e-6

@@ -155,7 +155,7 @@ def qpu_plan(config: TrainConfig, num_features: int, num_classes: int):
     solver = config.solver
     return QpuPlan.of_training(num_features, num_classes, config.bits, config.iterations, config.num_refinements,
                                solver.num_reads, solver.options.get("annealing_time", QPU_DEFAULTS["annealing_time"]),
-                               solver.block_size)
+                               solver.block_size, solver.pack)
 
 
 def qpu_records(solver: SolverConfig, run_solver: Solver, plan) -> dict:
@@ -170,6 +170,11 @@ def qpu_records(solver: SolverConfig, run_solver: Solver, plan) -> dict:
                                     precision=calls.precision_summary())
     if solver.block_size is not None:
         records["blocks"] = plan.blocks_record()
+    if solver.qpu_chains:
+        summary = calls.summary()
+        records["chains"] = dict(chain_strength=solver.chain_strength, mean_chain_strength=summary["mean_chain_strength"],
+                                 mean_chain_break_fraction=summary["mean_chain_break_fraction"],
+                                 max_chain_break_fraction=summary["max_chain_break_fraction"])
     records["qpu_budget"] = plan.budget(calls.calls)
     if solver.name == "qpu":
         records["qpu_reported"] = calls.summary()

@@ -28,15 +28,17 @@ import dimod
 import numpy as np
 import scipy.linalg
 
-from .blocks import solve_in_blocks, solver_solve_fn
+from .blocks import solve_many_in_blocks, solver_solve_many_fn
 from .options import option
 from .qpu_noise import DEFAULT_SIGMA_H, DEFAULT_SIGMA_J, ControlErrorComposite, check_sigma
 from .qubo import ClassQubo, integers_to_bits, to_bqm
 from .schedules import beta_range
 
-SOLVERS = ("wsa", "sa", "neal", "tabu", "steepest", "exact", "qpu", "round")
+SOLVERS = ("wsa", "sa", "neal", "sqa", "tabu", "steepest", "exact", "qpu", "round")
 # The solvers that sample a dimod BQM with a classical sampler: the ones the noise model can wrap.
-NOISE_MODEL_SOLVERS = ("sa", "neal", "tabu", "steepest", "exact")
+NOISE_MODEL_SOLVERS = ("sa", "neal", "sqa", "tabu", "steepest", "exact")
+# The solvers whose calls can be packed, several class QUBOs per call (qubocnn.packing).
+PACKING_SOLVERS = ("qpu", "sa", "neal", "sqa")
 EXACT_MAX_VARIABLES = 24
 # Keyword arguments each named solver sets itself; the rest of the sampler's parameters are options.
 _SET_BY_SOLVER = {"num_reads", "num_sweeps", "seed", "initial_states", "initial_states_generator",
@@ -78,6 +80,15 @@ class SolverConfig:
     block_size: int | None = option(None, "solve each class QUBO in blocks of at most N variables (an integer, or "
                                           "'clique': the largest clique that embeds on an Advantage; default: "
                                           "in one piece)", parse=block_size_value)
+    pack: int = option(1, "class QUBOs per QPU call, each on its own clique of the QPU graph (parallel annealing, "
+                          "qubocnn.packing; 0: as many as fit; solvers qpu, sa, neal, sqa)")
+    qpu_chains: bool = option(False, "send the embedded physical problem (clique chains, majority-vote unembedding) "
+                                     "instead of the logical one; with --qpu-noise the errors fall on the physical "
+                                     "h and J after chain scaling (solvers sa, neal, sqa)")
+    chain_strength: float | None = option(None, "chain strength of embedded problems (default: dwave-system's "
+                                                "uniform torque compensation)")
+    chain_prefactor: float = option(1.414, "without --chain-strength: the prefactor of uniform torque compensation "
+                                           "(dwave-system's default 1.414); a sweep of it is a chain-strength sweep")
 
     def __post_init__(self):
         if self.name not in SOLVERS:
@@ -91,6 +102,21 @@ class SolverConfig:
                              f"not solver {self.name}")
         if self.block_size is not None and int(self.block_size) < 1:
             raise ValueError(f"block_size must be >= 1 variables, got {self.block_size}")
+        if self.pack < 0:
+            raise ValueError(f"pack must be >= 0 class QUBOs per call (0: as many as fit), got {self.pack}")
+        if (self.pack != 1 or self.qpu_chains) and self.name not in PACKING_SOLVERS:
+            raise ValueError(f"--pack and --qpu-chains take solver {', '.join(PACKING_SOLVERS)}, not {self.name}")
+        if self.qpu_chains and self.name == "qpu":
+            raise ValueError("--qpu-chains models chains in software; a QPU always samples the embedded problem")
+        from .embedding import check_chain_strength
+        check_chain_strength(self.chain_strength)
+        if not self.chain_prefactor > 0:
+            raise ValueError(f"chain prefactor must be positive, got {self.chain_prefactor}")
+
+    @property
+    def packed(self) -> bool:
+        """Whether the calls go through qubocnn.packing (several per call, or chains modelled)."""
+        return self.pack != 1 or self.qpu_chains
 
 
 @dataclass(frozen=True)
@@ -139,9 +165,15 @@ class Solver:
 
     name = "solver"
     call_log = None
+    batched = False  # solves several problems per sampler call (packing.PackedSolver)
 
     def solve(self, problem: ClassQubo, seed: int, initial_bits: np.ndarray | None = None) -> Answer:
         raise NotImplementedError
+
+    def solve_many(self, problems: list[ClassQubo], seeds, initial_bits=None, pool=None) -> list[Answer]:
+        """One Answer per problem, in `pool`'s threads if one is given."""
+        jobs = list(zip(problems, seeds, initial_bits or [None] * len(problems)))
+        return list(pool.map(lambda job: self.solve(*job), jobs) if pool else [self.solve(*job) for job in jobs])
 
     def check_memory(self, num_variables: int, concurrent: int = 1) -> None:
         """Refuse, before any work, problems of `num_variables` whose solves (`concurrent` at once)
@@ -288,11 +320,22 @@ class BlockSolver(Solver):
         self.inner.check_memory(min(num_variables, self.block_size), concurrent)
 
     def solve(self, problem, seed, initial_bits=None):
+        return self.solve_many([problem], [seed], None if initial_bits is None else [initial_bits])[0]
+
+    def solve_many(self, problems, seeds, initial_bits=None, pool=None):
+        """The problems in the pool's threads, one at a time each; with a batched inner solver
+        (packing), in lockstep: every problem's same block goes into one solve_many of the inner."""
+        if not self.inner.batched and len(problems) > 1:
+            return super().solve_many(problems, seeds, initial_bits, pool)
         started = time.perf_counter()
-        answers = []
-        solve_fn = solver_solve_fn(self.inner, warm_start=initial_bits is not None, answers=answers)
-        solution = solve_in_blocks(problem, solve_fn, self.block_size, initial_bits=initial_bits, seed=seed,
-                                   system=self.system)
+        answers = [[] for _ in problems]
+        solve_many_fn = solver_solve_many_fn(self.inner, warm_start=initial_bits is not None, answers=answers)
+        solutions = solve_many_in_blocks(problems, solve_many_fn, self.block_size, initial_bits=initial_bits,
+                                         seeds=seeds, system=self.system)
+        return [self._answer(p, s, a, started) for p, s, a in zip(problems, solutions, answers)]
+
+    @staticmethod
+    def _answer(problem, solution, answers, started) -> Answer:
         info = dict(blocks=solution.calls, accepted_blocks=solution.accepted)
         block_infos = [a.info for a in answers if a.info]  # a QPU's timing and problem ids, per call
         if block_infos:
@@ -300,6 +343,68 @@ class BlockSolver(Solver):
         return Answer(problem.encoding.decode(solution.bits), solution.energy, time.perf_counter() - started,
                       sum(a.num_samples for a in answers), bool(problem.encoding.on_edge(solution.bits).any()), info,
                       solution.bits)
+
+
+class PackedSolver(Solver):
+    """A training round's class QUBOs solved `pack` per call of a packing.ParallelEmbeddingComposite
+    (`pack` = 0: as many as fit on disjoint cliques). Each call is one entry of `call_log`; every
+    call is seeded by the seed of its first problem. Reads are forward anneals: a start state
+    (`initial_bits`) is not passed on."""
+
+    batched = True
+
+    def __init__(self, composite, sample_kwargs: dict, pack: int = 0, name: str = "packed", call_log=None):
+        from .qpu import QpuCallLog
+
+        if int(pack) < 0:
+            raise ValueError(f"pack must be >= 0 problems per call (0: as many as fit), got {pack}")
+        self.composite, self.sample_kwargs, self.pack = composite, dict(sample_kwargs), int(pack)
+        self.name = f"{name}, packed"
+        self.call_log = QpuCallLog() if call_log is None else call_log
+
+    def check_memory(self, num_variables, concurrent=1):
+        check_dense_memory(num_variables * max(self.pack, 1), 1, self.name)
+
+    def problems_per_call(self, variables: int, num_problems: int) -> int:
+        """How many of `num_problems` problems of `variables` variables go in one call."""
+        count = self.pack or max(1, len(self.composite.fitting(variables, num_problems)))
+        self.composite.embeddings(variables, count)  # refuses a packing that does not fit
+        return min(count, num_problems)
+
+    def solve(self, problem, seed, initial_bits=None):
+        return self.solve_many([problem], [seed])[0]
+
+    def solve_many(self, problems: list[ClassQubo], seeds, initial_bits=None, pool=None) -> list[Answer]:
+        started = time.perf_counter()
+        per_call = self.problems_per_call(max(p.num_variables for p in problems), len(problems))
+        answers = []
+        for start in range(0, len(problems), per_call):
+            group = problems[start:start + per_call]
+            kwargs = dict(self.sample_kwargs)
+            if "seed" in self.composite.parameters:
+                kwargs["seed"] = int(seeds[start]) % 2**31
+            samplesets, call = self.composite.sample_many([to_bqm(p) for p in group], **kwargs)
+            self.call_log.add(call)
+            answers += [answer_from_samples(p, s, started) for p, s in zip(group, samplesets)]
+        return answers
+
+
+def packed_solver(solver: DimodSolver, config: SolverConfig) -> PackedSolver:
+    """The named dimod solver `solver` (solvers.DimodSolver, made from the SolverConfig `config`)
+    with its calls packed: on a QPU, the structured sampler inside DWaveCliqueSampler gets the
+    packed embedded problems; in software, its sampler (under the control-error model, if any)
+    gets the packed logical problems, or the embedded ones with `config.qpu_chains`."""
+    from .packing import ParallelEmbeddingComposite
+
+    kwargs = dict(solver.sample_kwargs)
+    strength = kwargs.pop("chain_strength", None) if config.chain_strength is None else config.chain_strength
+    kwargs.pop("chain_strength", None)
+    if config.name == "qpu":
+        child, chains = solver.sampler.child, True
+    else:
+        child, chains = solver.sampler, config.qpu_chains
+    composite = ParallelEmbeddingComposite(child, chains, chain_strength=strength, chain_prefactor=config.chain_prefactor)
+    return PackedSolver(composite, kwargs, config.pack, solver.name, solver.call_log)
 
 
 def steepest_bit_descent(problem: ClassQubo, integers: np.ndarray, max_flips: int | None = None) -> np.ndarray:
@@ -358,6 +463,8 @@ def make_solver(solver: SolverConfig | dimod.Sampler | Solver, sample_kwargs: di
     if sample_kwargs:
         raise ValueError("sample_kwargs go with a dimod sampler object; for a named solver use SolverConfig.options")
     named = _named_solver(solver)
+    if solver.packed:
+        named = packed_solver(named, solver)
     return named if solver.block_size is None else BlockSolver(named, solver.block_size)
 
 
@@ -372,6 +479,10 @@ def _named_solver(solver: SolverConfig) -> Solver:
         from dwave.samplers import SimulatedAnnealingSampler
         defaults = dict(num_reads=solver.num_reads, num_sweeps=solver.num_sweeps, beta_schedule_type="geometric")
         return _named(SimulatedAnnealingSampler(), defaults, solver)
+    if name == "sqa":
+        from dwave.samplers import PathIntegralAnnealingSampler
+        defaults = dict(num_reads=solver.num_reads, num_sweeps=solver.num_sweeps, beta_schedule_type="geometric")
+        return _named(PathIntegralAnnealingSampler(), defaults, solver)
     if name == "tabu":
         from dwave.samplers import TabuSampler
         return _named(TabuSampler(), dict(num_reads=solver.num_reads, timeout=100), solver)

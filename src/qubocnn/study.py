@@ -20,6 +20,9 @@ from .modes import refinements_for
 
 STUDY_NAMES = ("run", "smoke")
 HARDWARE_VARIANT = "qpu-model"  # the hardware study's runs: runs/DATASET/qpu-model/
+# ... and beside them, the same runs with zero errors (the clean noiseless reference) and with chains
+HARDWARE_VARIANTS = {HARDWARE_VARIANT: "", "qpu-model-noiseless": " --sigma-h 0 --sigma-j 0",
+                     "qpu-model-chains": " --qpu-chains"}
 # the data settings: config/config.yaml's (or the command line's), for every study
 DATA_SETTINGS = ("data_root", "download", "missing_data", "emnist_split")
 
@@ -133,11 +136,14 @@ def source_options(study: dict, name: str) -> str:
 
 def train_options(study: dict, mode: str, variant: str) -> str:
     """A QUBO run's options. A variant folder (config `variants`) changes the solver or the
-    acceptance rule of the same runs; the hardware study's (HARDWARE_VARIANT) trains the main runs'
-    settings under the QPU control-error model in clique-sized blocks (the model wraps a dimod
-    sampler, so dwave-samplers' SA anneals)."""
-    if variant == HARDWARE_VARIANT:
-        return _run_options(study, mode, "sa") + " --qpu-noise --block-size clique"
+    acceptance rule of the same runs; the hardware study's (HARDWARE_VARIANTS) train the main runs'
+    settings at the hardware study's reads and refinements under the QPU control-error model, in
+    blocks, the classes packed several per call (the model wraps a dimod sampler, so dwave-samplers'
+    SA anneals)."""
+    if variant in HARDWARE_VARIANTS:
+        hw = study["hardware_study"]
+        return (_run_options(dict(study, reads=hw["reads"], refinements=hw["refinements"]), mode, "sa")
+                + f" --qpu-noise --block-size {hw['block_size']} --pack {hw['pack']}" + HARDWARE_VARIANTS[variant])
     settings = study.get("variants", {}).get(variant, {})
     return _run_options(study, mode, settings.get("solver", study["solver"]), settings.get("accept", "improving"))
 
@@ -170,7 +176,9 @@ def qpu_options(config: dict) -> str:
     """Target `hardware`: the hardware-ready configuration (config `qpu`) on a D-Wave QPU."""
     q = config["qpu"]
     options = [f"--mode {q['mode']}", f"--bits {q['bits']}", f"--block-size {q['block_size']}",
-               f"--refinements {refinements_for(q['mode'], config['refinements'])}", f"--reads {q['reads']}",
+               f"--pack {q.get('pack', 1)}",
+               f"--refinements {refinements_for(q['mode'], q.get('refinements', config['refinements']))}",
+               f"--reads {q['reads']}",
                f"--iterations {q['iterations']}", f"--lam {config['lam']}",
                f"--solver-option annealing_time={q['annealing_time']}"]
     if q.get("chain_strength") is not None:
@@ -204,7 +212,8 @@ def run_files(study_name: str, s: dict, datasets: list[str]) -> list[str]:
 
 
 def _hardware_study_files(study_name: str, s: dict, datasets: list[str]) -> list[str]:
-    """The hardware study's runs (config `hardware_study`): runs/DATASET[+PRESET]/HARDWARE_VARIANT/,
+    """The hardware study's runs (config `hardware_study`): runs/DATASET[+PRESET]/VARIANT/ for each of
+    HARDWARE_VARIANTS (the chains variant on the data sets `chains` names),
     for those of its data sets the study has (one left out for lack of data is left out here too)."""
     hw = s.get("hardware_study")
     if not hw:
@@ -213,6 +222,8 @@ def _hardware_study_files(study_name: str, s: dict, datasets: list[str]) -> list
     for dataset in (d for d in hw["datasets"] if d in datasets):
         for preset in hw["presets"]:
             folder = dataset if preset == s["preset"] else f"{dataset}+{preset}"
-            files += [f"results/{study_name}/runs/{folder}/{HARDWARE_VARIANT}/qubo-{mode}-K{bits}-seed{seed}.json"
-                      for mode, bits_list in hw["bits"].items() for bits in bits_list for seed in hw["seeds"]]
+            variants = [v for v in HARDWARE_VARIANTS if v != "qpu-model-chains" or dataset in hw["chains"]]
+            files += [f"results/{study_name}/runs/{folder}/{variant}/qubo-{mode}-K{bits}-seed{seed}.json"
+                      for variant in variants for mode, bits_list in hw["bits"].items() for bits in bits_list
+                      for seed in hw["seeds"]]
     return files

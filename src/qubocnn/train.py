@@ -195,9 +195,7 @@ class QuboRound:
 
     def solve(self, solver: Solver, pool: ThreadPoolExecutor | None = None) -> list[Answer]:
         """Answer every class with `solver`, the classes in `pool`'s threads if one is given."""
-        jobs = list(zip(self.problems, self.seeds, self.initial_bits or [None] * len(self.problems)))
-        self.answers = list(pool.map(lambda job: solver.solve(*job), jobs) if pool else
-                            [solver.solve(*job) for job in jobs])
+        self.answers = solver.solve_many(self.problems, self.seeds, self.initial_bits, pool)
         return self.answers
 
 

@@ -25,7 +25,8 @@ import numpy as np
 
 from .. import outputs
 from .runs import (BASELINES, METHOD_LABELS, NOISE_METHODS, QUBO_METHODS, TIMING_PARTS, bits_values, dataset_labels,
-                   dataset_order, gap_quartiles, group_runs, mean_std, mean_timing, median_gap)
+                   dataset_order, gap_quartiles, group_runs, mean_std, mean_timing, median_gap, noise_run_groups,
+                   noiseless_partners)
 from .tables import feature_key, feature_set_labels, hardware_limits
 
 FIGURES = ("accuracy_vs_bits", "training_loss", "energy_gap", "runtime", "problem_size", "hardware_study")
@@ -144,23 +145,25 @@ def figure_accuracy_vs_bits(results: Sequence[dict]):
 
 
 def figure_hardware_study(results: Sequence[dict]):
-    """Test accuracy against K under the QPU noise model (clique-sized blocks), box and trust, one
-    panel per data set of the hardware study; the noiseless runs of the same modes (dashed, faint)
-    and logistic regression, on the same seeds, as references."""
+    """Test accuracy against K under the QPU noise model (the logical model, chains left to the
+    table), box and trust, one panel per data set of the hardware study; the same runs without
+    the errors (dashed, faint) and logistic regression, on the same seeds, as references."""
     groups = group_runs(results)
     labels = dataset_labels(results)
-    datasets = [d for d in dataset_order(results) if bits_values(results, d, noise=True)]
+    logical = [(d, k, m, runs) for d, k, m, runs in noise_run_groups(results)
+               if not ((runs[0].get("config") or {}).get("solver") or {}).get("qpu_chains")]
+    datasets = list(dict.fromkeys(d for d, *_ in logical))
     fig, axes, slot = _panels(max(1, len(datasets)), legend_slot=True)
     for ax, dataset in zip(axes, datasets):
-        noisy_bits, noiseless_bits = bits_values(results, dataset, noise=True), bits_values(results, dataset)
-        seeds = {r.get("seed") for method in NOISE_METHODS for k in noisy_bits for r in groups.get((dataset, method, k), [])}
+        mine = [(k, m, runs) for d, k, m, runs in logical if d == dataset]
+        seeds = {r.get("seed") for _, _, runs in mine for r in runs}
         for method in NOISE_METHODS:
             noiseless = method.removesuffix("-noise")
             reference = dict(_style(noiseless), linestyle="--", alpha=0.45,
-                             label=f"{METHOD_LABELS[noiseless]}, noiseless")
-            for curve, bits, style in ((method, noisy_bits, _style(method)), (noiseless, noiseless_bits, reference)):
-                points = [(k, *mean_std([r["test_accuracy"] for r in groups.get((dataset, curve, k), [])
-                                          if r.get("seed") in seeds])) for k in bits]
+                             label=f"{METHOD_LABELS[noiseless]}, no errors (same path)")
+            for style, pick in ((_style(method), lambda runs: runs),
+                                (reference, lambda runs: noiseless_partners(results, runs))):
+                points = [(k, *mean_std([r["test_accuracy"] for r in pick(runs)])) for k, m, runs in mine if m == method]
                 points = [p for p in points if p[3] > 0]
                 if points:
                     k, m, s, _ = zip(*points)
@@ -172,8 +175,9 @@ def figure_hardware_study(results: Sequence[dict]):
             ax.axhline(100 * m, color=colour, linestyle=line, label=METHOD_LABELS["logreg"])
         _title(ax, labels[dataset])
         ax.set_xscale("log", base=2)  # K from 2 to 20: the few-bit end is where the noise model decides
-        ax.set_xticks(sorted(set(noisy_bits) | set(noiseless_bits)))
-        ax.set_xticklabels([str(k) for k in sorted(set(noisy_bits) | set(noiseless_bits))])
+        ticks = sorted({k for k, _, _ in mine})
+        ax.set_xticks(ticks)
+        ax.set_xticklabels([str(k) for k in ticks])
         ax.minorticks_off()
         ax.set_xlabel("bits per parameter K")
         ax.set_ylabel("test accuracy (%)")

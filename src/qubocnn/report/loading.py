@@ -11,7 +11,7 @@ from pathlib import Path
 
 from ..results import SCHEMA as RESULT_SCHEMA
 from ..results import read_json, read_result
-from .runs import method_key
+from .runs import has_control_errors, method_key, setting_key
 
 HARDWARE_SCHEMA = "qubocnn.hardware/1"
 log = logging.getLogger("qubocnn.report")
@@ -39,9 +39,13 @@ def _skip_reason(path: Path) -> str | None:
 
 def run_identity(result: dict) -> tuple:
     """What makes a run one sample of a table cell: data set, feature preset, method (as the tables
-    name it), K and seed. Two runs with one identity would be counted as two seeds."""
-    return (result["dataset"], result.get("preset") or "default", method_key(result), result.get("bits"),
-            result.get("seed"))
+    name it), K and seed; under the QPU noise model also whether it had errors and its setting
+    (packing, chains: runs.setting_key). Two runs with one identity would be counted as two seeds."""
+    identity = (result["dataset"], result.get("preset") or "default", method_key(result), result.get("bits"),
+                result.get("seed"))
+    if result.get("qpu_noise"):
+        identity += (has_control_errors(result), setting_key(result))
+    return identity
 
 
 def load_results(paths: str | os.PathLike | Iterable[str | os.PathLike]) -> list[dict]:

@@ -91,15 +91,57 @@ def qubo_run_groups(dataset: str, results: Sequence[dict], groups: dict[tuple, l
                 yield bits, method, runs
 
 
+def has_control_errors(run: dict) -> bool:
+    """A run under the QPU noise model with errors; with both sigmas 0 it is the same path (range
+    scaling, blocks, packing, sampler) without them: the noiseless reference of the hardware study."""
+    noise = run.get("qpu_noise") or {}
+    return bool(noise) and (noise.get("sigma_h", 0) > 0 or noise.get("sigma_J", 0) > 0)
+
+
+def setting_key(run: dict, **solver_fields) -> str:
+    """The run's spec without its seed, feature source and the errors' sigmas: two runs with one
+    key differ in nothing but the noise and the seed. A solver field the run predates counts as
+    its default; `solver_fields` replace the run's (None: the default)."""
+    import dataclasses
+
+    from ..solvers import SolverConfig
+
+    config = run.get("config") or {}
+    # fields added after a run was made have their defaults in it
+    defaults = dataclasses.asdict(SolverConfig())
+    solver = {**defaults, **(config.get("solver") or {}),
+              **{k: defaults[k] if v is None else v for k, v in solver_fields.items()}}
+    solver = {k: v for k, v in solver.items() if k not in ("sigma_h", "sigma_J")}
+    train = {k: v for k, v in (config.get("train") or {}).items() if k != "seed"}
+    return repr((sorted(solver.items()), sorted(train.items())))
+
+
 def noise_run_groups(results: Sequence[dict]):
-    """(dataset, bits, method, runs) of every run group under the QPU noise model, in table order."""
+    """(dataset, bits, method, runs) of every run group under the QPU noise model with errors, one
+    per setting (setting_key), in table order."""
     groups = group_runs(results)
     for dataset in dataset_order(results):
         for bits in bits_values(results, dataset, noise=True):
             for method in NOISE_METHODS:
-                runs = groups.get((dataset, method, bits))
-                if runs:
-                    yield dataset, bits, method, runs
+                noisy = [r for r in groups.get((dataset, method, bits), []) if has_control_errors(r)]
+                for key in dict.fromkeys(setting_key(r) for r in noisy):
+                    yield dataset, bits, method, [r for r in noisy if setting_key(r) == key]
+
+
+def logical_partners(results: Sequence[dict], runs: Sequence[dict]) -> list[dict]:
+    """The runs under the same errors, setting and seeds as `runs` (a group with chains modelled)
+    on the logical problem: what modelling chains changes."""
+    key = setting_key(runs[0], qpu_chains=False, chain_strength=None, chain_prefactor=None)
+    seeds = {r.get("seed") for r in runs}
+    return sorted((r for r in results if has_control_errors(r) and setting_key(r) == key
+                   and dataset_key(r) == dataset_key(runs[0]) and r.get("seed") in seeds), key=lambda r: r.get("seed"))
+
+
+def noiseless_partners(results: Sequence[dict], runs: Sequence[dict]) -> list[dict]:
+    """The runs of the same setting and seeds as `runs` (a noise_run_groups group) with zero errors."""
+    key, seeds = setting_key(runs[0]), {r.get("seed") for r in runs}
+    return sorted((r for r in results if r.get("qpu_noise") and not has_control_errors(r) and setting_key(r) == key
+                   and dataset_key(r) == dataset_key(runs[0]) and r.get("seed") in seeds), key=lambda r: r.get("seed"))
 
 
 def mean_std(values: Sequence[float]) -> tuple[float, float, int]:

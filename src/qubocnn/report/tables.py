@@ -11,8 +11,8 @@
 | claims_summary | where each claim holds, in one cell per reading and preset (`values.claims_summary`) |
 | qubo_sizes | feature set x K: variables and couplers of one class's QUBO, raw-count and clique checks |
 | hardware_limits | D-Wave systems: qubits, couplers, largest embeddable clique |
-| hardware_study | dataset (and preset) x K x mode under the QPU noise model in clique-sized blocks: accuracy, loss, the noiseless runs' and logreg's accuracy, QPU calls and time |
-| qpu_precision | dataset (and preset) x K x mode: dynamic range and share of coefficients below the control errors of the problems sent |
+| hardware_study | dataset (and preset) x K x mode x setting under the QPU noise model in blocks: accuracy, the same path without errors paired by seed, logreg, chain breaks and what chains change, QPU calls after packing, reads and QPU time |
+| qpu_precision | dataset (and preset) x K x mode x setting: dynamic range and share of coefficients below the control errors of the problems sent, and the share of the h/J range packed problems get |
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from .values import claims_summary
 from .formatting import MISSING, Table, fmt_diff, fmt_gap, fmt_num, fmt_pct
 from .runs import (BASELINES, METHOD_LABELS, MODE_LABELS, bits_values, dataset_key, dataset_labels, dataset_order,
                    gap_quartiles, group_runs, mean_std, mean_timing, median_gap, acceptance_rate, noise_run_groups,
-                   paired_difference, qubo_run_groups, run_summary)
+                   logical_partners, noiseless_partners, paired_difference, qubo_run_groups, run_summary)
 
 MAIN_QUBO_COLUMNS = ("qubo-box", "qubo-box-always", "qubo-trust", "qubo-trust-round")
 GAP_METHODS = ("qubo-box", "qubo-box-round", "qubo-trust", "qubo-trust-round")
@@ -175,19 +175,33 @@ def _mode(method: str) -> str:
     return method.removeprefix("qubo-").removesuffix("-noise")
 
 
+def _setting_label(run: dict) -> str:
+    """The sampler of a noise-model run, and its chains' strength when chains were modelled (UTC:
+    uniform torque compensation, with its prefactor)."""
+    solver = (run.get("config") or {}).get("solver") or {}
+    if not solver.get("qpu_chains"):
+        return str(run.get("solver"))
+    if solver.get("chain_strength") is not None:
+        return f"{run.get('solver')}, chains (strength {solver['chain_strength']:g})"
+    return f"{run.get('solver')}, chains (UTC × {solver.get('chain_prefactor', 1.414):g})"
+
+
 def hardware_study_table(results: Sequence[dict]) -> Table:
-    """The hardware study: training under the QPU control-error model through clique-sized blocks,
-    beside the noiseless main runs of the same K and logistic regression on the same seeds (a seed
-    draws the features too, so only those compare), with the QPU calls of a run and their QPU
-    access time by D-Wave's timing model."""
+    """The hardware study: training under the QPU control-error model, beside the same runs (solver,
+    blocks, packing, chains, seeds) with zero errors and logistic regression on the same seeds (a
+    seed draws the features too, so only those compare); the noise's effect paired by seed; the
+    QPU calls of a run after packing and their QPU access time by D-Wave's timing model at the
+    run's reads; the chain-break fraction when chains were modelled."""
     groups = group_runs(results)
     labels = dataset_labels(results)
-    header = ["Dataset", "K", "mode", "blocks × variables", "test accuracy (%)", "train loss",
-              "noiseless test accuracy (%)", "logistic regression (%)", "QPU calls", "QPU time (s)", "seeds"]
-    csv_columns = ["dataset", "dataset_label", "bits", "mode", "num_blocks", "variables_per_call",
-                   "test_accuracy_mean", "test_accuracy_std", "train_loss_mean", "noiseless_test_accuracy_mean",
-                   "noiseless_test_accuracy_std", "noiseless_seeds", "logreg_test_accuracy_mean", "qpu_calls",
-                   "qpu_access_time_s", "seeds"]
+    header = ["Dataset", "K", "mode", "setting", "blocks × variables", "problems per call", "test accuracy (%)",
+              "noiseless, same path (%)", "noise − noiseless (points)", "logistic regression (%)",
+              "chain breaks (%)", "chains − logical (points)", "QPU calls", "reads", "QPU time (s)", "seeds"]
+    csv_columns = ["dataset", "dataset_label", "bits", "mode", "setting", "chains", "num_blocks",
+                   "variables_per_call", "problems_per_call", "test_accuracy_mean", "test_accuracy_std",
+                   "train_loss_mean", "noiseless_test_accuracy_mean", "noiseless_test_accuracy_std", "noiseless_seeds",
+                   "noise_minus_noiseless_mean", "noise_minus_noiseless_std", "logreg_test_accuracy_mean",
+                   "chain_break_fraction", "chains_minus_logical_mean", "chains_minus_logical_std", "qpu_calls", "num_reads", "qpu_access_time_s", "seeds"]
     rows, csv_rows, starts, last = [], [], [], None
     for dataset, bits, method, runs in noise_run_groups(results):
         if dataset != last:
@@ -196,41 +210,51 @@ def hardware_study_table(results: Sequence[dict]) -> Table:
         acc = mean_std([r["test_accuracy"] for r in runs])
         loss = mean_std([r["train_loss"] for r in runs])[0]
         seeds = {r.get("seed") for r in runs}
-        noiseless, logreg = (mean_std([r["test_accuracy"] for r in groups.get(key, []) if r.get("seed") in seeds])
-                             for key in ((dataset, method.removesuffix("-noise"), bits), (dataset, "logreg", None)))
-        blocks = runs[0].get("blocks") or {}
+        partners = noiseless_partners(results, runs)
+        noiseless, paired = mean_std([r["test_accuracy"] for r in partners]), paired_difference(runs, partners)
+        logreg = mean_std([r["test_accuracy"] for r in groups.get((dataset, "logreg", None), []) if r.get("seed") in seeds])
+        chains = bool(((runs[0].get("config") or {}).get("solver") or {}).get("qpu_chains"))
+        sampler = _setting_label(runs[0])
+        breaks = mean_std([(r.get("chains") or {}).get("mean_chain_break_fraction") for r in runs])[0]
+        chains_effect = paired_difference(runs, logical_partners(results, runs)) if chains else (math.nan, math.nan, 0)
+        blocks, budget = runs[0].get("blocks") or {}, runs[0]["qpu_budget"]
+        per_call = budget.get("problems_per_call", 1)
         calls = mean_std([r["qpu_budget"]["qpu_calls"] for r in runs])[0]
         seconds = mean_std([r["qpu_budget"]["qpu_access_time_s"] for r in runs])[0]
-        rows.append([labels[dataset], str(bits), _mode(method),
-                     f"{blocks['num_blocks']} × {blocks['variables_per_call']}" if blocks else MISSING,
-                     fmt_pct(*acc), fmt_num(loss, ".4f"), fmt_pct(*noiseless), fmt_pct(*logreg), fmt_num(calls, ".0f"),
-                     fmt_num(seconds, ".3g"), str(acc[2])])
-        csv_rows.append([dataset, labels[dataset], bits, _mode(method), blocks.get("num_blocks"),
-                         blocks.get("variables_per_call"), acc[0], acc[1], loss, noiseless[0], noiseless[1],
-                         noiseless[2], logreg[0], calls, seconds, acc[2]])
-    return Table("hardware_study", "Training under the QPU control-error model, every class QUBO in clique-sized "
-                 "blocks: accuracy beside the noiseless runs of the same K and seeds, QPU calls and QPU access time "
-                 "of one run", header, rows, csv_columns, csv_rows, groups=starts)
+        rows.append([labels[dataset], str(bits), _mode(method), sampler,
+                     f"{blocks['num_blocks']} × {blocks['variables_per_call']}" if blocks else MISSING, str(per_call),
+                     fmt_pct(*acc), fmt_pct(*noiseless), fmt_diff(*paired), fmt_pct(*logreg),
+                     fmt_num(100 * breaks, ".2f") if chains else MISSING, fmt_diff(*chains_effect), fmt_num(calls, ".0f"),
+                     str(budget["num_reads"]), fmt_num(seconds, ".3g"), str(acc[2])])
+        csv_rows.append([dataset, labels[dataset], bits, _mode(method), sampler, chains,
+                         blocks.get("num_blocks"), blocks.get("variables_per_call"), per_call, acc[0], acc[1], loss,
+                         noiseless[0], noiseless[1], noiseless[2], paired[0], paired[1], logreg[0],
+                         breaks if chains else None, chains_effect[0], chains_effect[1], calls, budget["num_reads"], seconds, acc[2]])
+    return Table("hardware_study", "Training under the QPU control-error model: accuracy beside the same runs "
+                 "(solver, blocks, packing, seeds) without the errors, the difference paired by seed, QPU calls "
+                 "after packing and the QPU access time of one run at the reads stated (D-Wave's timing model)",
+                 header, rows, csv_columns, csv_rows, groups=starts)
 
 
 def qpu_precision_table(results: Sequence[dict]) -> Table:
     """What the QPU's range scaling and control errors leave of the problems a noise-model run sent
     (qpu_noise.precision_report, mean over its calls and seeds)."""
     labels = dataset_labels(results)
-    keys = ("h_bits", "J_bits", "h_below_sigma", "J_below_sigma")
-    header = ["Dataset", "K", "mode", "h range (bits)", "J range (bits)", "fields below σ (%)",
-              "couplers below σ (%)", "seeds"]
-    csv_columns = ["dataset", "dataset_label", "bits", "mode", *keys, "seeds"]
+    keys = ("h_bits", "J_bits", "h_below_sigma", "J_below_sigma", "range_share_mean", "range_share_min")
+    header = ["Dataset", "K", "mode", "setting", "h range (bits)", "J range (bits)", "fields below σ (%)",
+              "couplers below σ (%)", "range share, mean (%)", "range share, min (%)", "seeds"]
+    csv_columns = ["dataset", "dataset_label", "bits", "mode", "setting", *keys, "seeds"]
     rows, csv_rows, starts, last = [], [], [], None
     for dataset, bits, method, runs in noise_run_groups(results):
         if dataset != last:
             starts.append(len(rows))
             last = dataset
         reports = [r["qpu_noise"]["precision"] for r in runs if r["qpu_noise"].get("precision")]
-        values = [mean_std([p[key] for p in reports])[0] for key in keys]
-        rows.append([labels[dataset], str(bits), _mode(method), fmt_num(values[0], ".1f"), fmt_num(values[1], ".1f"),
-                     fmt_num(100 * values[2], ".1f"), fmt_num(100 * values[3], ".1f"), str(len(reports))])
-        csv_rows.append([dataset, labels[dataset], bits, _mode(method), *values, len(reports)])
+        values = [mean_std([p.get(key) for p in reports])[0] for key in keys]  # range shares: packed runs only
+        setting = _setting_label(runs[0])
+        rows.append([labels[dataset], str(bits), _mode(method), setting, fmt_num(values[0], ".1f"),
+                     fmt_num(values[1], ".1f"), *(fmt_num(100 * v, ".1f") for v in values[2:]), str(len(reports))])
+        csv_rows.append([dataset, labels[dataset], bits, _mode(method), setting, *values, len(reports)])
     return Table("qpu_precision", "Precision left by the QPU: dynamic range of the scaled fields h and couplers J "
                  "of the problems sent, and their share below the control errors' sigma", header, rows, csv_columns,
                  csv_rows, groups=starts)
