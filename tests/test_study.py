@@ -54,16 +54,22 @@ def test_no_download_and_fail_need_no_source(root):
 @pytest.mark.parametrize("mode", ["box", "trust"])
 def test_run_options_are_the_configs_settings_as_the_cli_reads_them(mode, variant):
     """Box runs are the paper's literal loop (no refinements) whatever the config says; trust runs
-    take the config's; a variant changes its solver or acceptance rule, nothing else."""
+    take the config's; a variant changes its solver or acceptance rule, nothing else; the hardware
+    study's runs take its own reads and refinements, in blocks, packed."""
     config = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
+    hardware = variant == study.HARDWARE_VARIANT
+    expected = dict(config, **{k: config["hardware_study"][k] for k in ("reads", "refinements")}) if hardware else config
     options = study.train_options(config, mode, variant)
     _, values = parse_options(["train", "--features", "f.npz", "--mode", mode, "--out", "r.json",
                                *shlex.split(options)])
     train = RunSpec.from_options(values).train
-    assert train.num_refinements == (config["refinements"] if mode == "trust" else 0)
+    assert train.num_refinements == (expected["refinements"] if mode == "trust" else 0)
     assert (train.iterations, train.lam, train.solver.num_reads) == (config["iterations"], config["lam"],
-                                                                   config["reads"])
+                                                                   expected["reads"])
     settings = config["variants"].get(variant, {})
     solver = "sa" if variant == study.HARDWARE_VARIANT else settings.get("solver", config["solver"])
     assert train.solver.name == solver and train.accept == settings.get("accept", "improving")
-    assert train.solver.qpu_noise == (variant == study.HARDWARE_VARIANT)
+    assert train.solver.qpu_noise == hardware
+    if hardware:
+        assert (train.solver.block_size, train.solver.pack) == (config["hardware_study"]["block_size"],
+                                                                config["hardware_study"]["pack"])
