@@ -2,8 +2,10 @@
 
 Names: `wsa` (qubocnn's weight-space simulated annealer, the same single-flip Metropolis chain over
 the same QUBO; the default), `sa` and `neal` (dwave-samplers' SimulatedAnnealingSampler; `neal` is
-the paper's name for it), `tabu`, `steepest` (dwave-samplers), `exact` (dimod.ExactSolver, tiny
-problems only), `qpu` (a D-Wave QPU through a clique embedding; needs credentials) and `round`
+the paper's name for it), `tabu`, `steepest` (dwave-samplers), `sqa` (simulated quantum annealing:
+dwave-samplers' PathIntegralAnnealingSampler), `exact` (dimod.ExactSolver, tiny problems only),
+`certified` (the optimum with a proof, or a bound and gap: qubocnn.exact's enumeration, or SCIP
+with the option method=scip; at most 300 variables), `qpu` (a D-Wave QPU through a clique embedding; needs credentials) and `round`
 (classical, no annealing: the continuous minimiser of the class surrogate rounded to the grid, then
 polished by steepest single-bit descent).
 
@@ -34,9 +36,9 @@ from .qpu_noise import DEFAULT_SIGMA_H, DEFAULT_SIGMA_J, ControlErrorComposite, 
 from .qubo import ClassQubo, integers_to_bits, to_bqm
 from .schedules import beta_range
 
-SOLVERS = ("wsa", "sa", "neal", "tabu", "steepest", "exact", "qpu", "round")
+SOLVERS = ("wsa", "sa", "neal", "tabu", "steepest", "sqa", "exact", "certified", "qpu", "round")
 # The solvers that sample a dimod BQM with a classical sampler: the ones the noise model can wrap.
-NOISE_MODEL_SOLVERS = ("sa", "neal", "tabu", "steepest", "exact")
+NOISE_MODEL_SOLVERS = ("sa", "neal", "tabu", "steepest", "sqa", "exact")
 EXACT_MAX_VARIABLES = 24
 # Keyword arguments each named solver sets itself; the rest of the sampler's parameters are options.
 _SET_BY_SOLVER = {"num_reads", "num_sweeps", "seed", "initial_states", "initial_states_generator",
@@ -378,8 +380,16 @@ def _named_solver(solver: SolverConfig) -> Solver:
     if name == "steepest":
         from dwave.samplers import SteepestDescentSolver
         return _named(SteepestDescentSolver(), dict(num_reads=solver.num_reads), solver)
+    if name == "sqa":
+        from dwave.samplers import PathIntegralAnnealingSampler
+        defaults = dict(num_reads=solver.num_reads, num_sweeps=solver.num_sweeps, beta_schedule_type="geometric")
+        return _named(PathIntegralAnnealingSampler(), defaults, solver)
     if name == "exact":
         return _named(dimod.ExactSolver(), {}, solver, max_variables=EXACT_MAX_VARIABLES)
+    if name == "certified":
+        from .exact import ExactSolver
+        _check_options(options, ("method", "max_nodes", "time_limit"), name)
+        return ExactSolver(**options)
     from .qpu import QpuCallLog, qpu_sampler
     return _named(qpu_sampler(), dict(num_reads=solver.num_reads), solver, call_log=QpuCallLog())
 
