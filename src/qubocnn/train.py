@@ -42,7 +42,7 @@ from tqdm.auto import tqdm
 
 from . import surrogate
 from .options import option
-from .qubo import (DEFAULT_BOX_HALF_RANGE, GRIDS, ClassQubo, Encoding, box_encoding, check_bits, check_half_range,
+from .qubo import (DEFAULT_BOX_HALF_RANGE, ClassQubo, Encoding, box_encoding, check_bits, check_half_range,
                    class_qubos, first_class_qubos, to_bqm, trust_encoding)
 from .solvers import Answer, Solver, SolverConfig, answer_from_samples, make_solver
 
@@ -60,10 +60,6 @@ class TrainConfig:
     iterations: int = option(30, "majorise-minimise iterations")
     lam: float = option(surrogate.DEFAULT_LAM, "L2 weight lambda")
     box_half_range: float = option(DEFAULT_BOX_HALF_RANGE, "box mode: weights in [-R, R)")
-    grid: str = option("offset", f"box mode's grid: {' or '.join(GRIDS)} (offset: K = 1 is {{-R, 0}}; symmetric: "
-                                 "2^K levels evenly over [-R, R], K = 1 is {-R, +R})")
-    # box mode, set by the library (qubocnn.lowbit): one half-range per class in place of box_half_range
-    class_half_ranges: tuple[float, ...] | None = None
     trust_half_range: float = option(1.0, "trust mode: initial half-range")
     trust_max_half_range: float = option(4.0, "trust mode: cap of the half-range")
     warm_start: bool = option(False, "start every read from the current weights")
@@ -93,10 +89,6 @@ class TrainConfig:
         surrogate.check_lam(self.lam)
         for name in ("box_half_range", "trust_half_range", "trust_max_half_range"):
             check_half_range(getattr(self, name), name)
-        if self.grid not in GRIDS or (self.grid != "offset" and self.mode != "box"):
-            raise ValueError(f"grid takes {' or '.join(GRIDS)} (symmetric in box mode only), got {self.grid!r}")
-        for half_range in self.class_half_ranges or ():
-            check_half_range(half_range, "class half-range")
         if self.seed < 0:
             raise ValueError(f"seed must be >= 0 (numpy takes no negative seed), got {self.seed}")
         if not self.tol >= 0:
@@ -159,8 +151,7 @@ def class_encoding(config: TrainConfig, w_t: np.ndarray, half_range: float | Non
     """The grid of a class QUBO of the run `config` describes: box mode's fixed grid, or trust mode's
     grid centred at the anchor w_t with `half_range` (default: the initial trust half-range)."""
     if config.mode == "box":
-        return box_encoding(len(w_t), config.bits, config.box_half_range if half_range is None else half_range,
-                            config.grid)
+        return box_encoding(len(w_t), config.bits, config.box_half_range)
     return trust_encoding(w_t, config.bits, config.trust_half_range if half_range is None else half_range)
 
 
@@ -226,7 +217,7 @@ class QuboTraining:
     The continuous mode yields nothing."""
 
     def __init__(self, x_train, y_train, num_classes: int, config: TrainConfig, x_test=None, y_test=None,
-                 progress: bool = False, initial_weights: np.ndarray | None = None):
+                 progress: bool = False):
         if (x_test is None) != (y_test is None):
             raise ValueError("give both x_test and y_test, or neither")
         surrogate.check_features(x_train, *(() if x_test is None else (x_test,)))
@@ -235,11 +226,6 @@ class QuboTraining:
         self.y_test, self.num_classes, self.config, self.progress = y_test, num_classes, config, progress
         self.result: dict | None = None
         self._started = False
-        shape = (self.X.shape[1], num_classes)
-        if initial_weights is not None and np.shape(initial_weights) != shape:
-            raise ValueError(f"initial weights must have shape {shape} (features + bias, classes), "
-                             f"got {np.shape(initial_weights)}")
-        self.initial_weights = np.zeros(shape) if initial_weights is None else np.array(initial_weights, float)
 
     def __iter__(self) -> Iterator[QuboRound]:
         if self._started:
@@ -255,17 +241,12 @@ class QuboTraining:
 
     def _iterations(self) -> Iterator[QuboRound]:
         config, X, y_train, C, lam = self.config, self.X, self.y, self.num_classes, self.config.lam
-        W = self.initial_weights.copy()
+        W = np.zeros((X.shape[1], C))
         started = time.perf_counter()
         H = surrogate.boehning_curvature(X, lam)
         factor = surrogate.curvature_factor(H)
         timings = {"curvature": time.perf_counter() - started, "gradient": 0.0, "build": 0.0, "solve": 0.0}
-        if config.mode == "box":
-            half_ranges = np.array(config.class_half_ranges or [config.box_half_range] * C, float)
-            if len(half_ranges) != C:
-                raise ValueError(f"give one class half-range per class: {C} expected, got {len(half_ranges)}")
-        else:
-            half_ranges = np.full(C, config.trust_half_range)
+        half_ranges = np.full(C, config.trust_half_range)
         loss = surrogate.cross_entropy(X, y_train, W, lam)
         history = [{"iteration": 0, "train_loss": loss, **self._scores(W)}]
         momentum = MonotoneFista(W, loss, config.accelerated, always=config.accept == "always")
@@ -348,17 +329,16 @@ class QuboTraining:
 
 
 def train_qubo_head(x_train, y_train, x_test, y_test, num_classes: int, config: TrainConfig,
-                    sampler=None, sample_kwargs: dict | None = None, progress: bool = True,
-                    initial_weights: np.ndarray | None = None) -> dict:
+                    sampler=None, sample_kwargs: dict | None = None, progress: bool = True) -> dict:
     """Train the head (bias included) by per-class QUBOs. `sampler` (a dimod sampler, with its
     `sample_kwargs`, or a `solvers.Solver`) replaces config.solver; it is made once per run and,
-    with config.jobs > 1, solves the classes in threads. x_test and y_test may be None. The loop
-    starts from `initial_weights` (default W = 0). Returns W, the history and the final numbers."""
+    with config.jobs > 1, solves the classes in threads. x_test and y_test may be None. Returns W,
+    the history and the final numbers."""
     solver = None if config.mode == "continuous" else make_solver(config.solver if sampler is None else sampler,
                                                                   sample_kwargs)
     if solver is not None:  # a dense solver's n x n matrices must fit, one per class solved at once
         solver.check_memory((x_train.shape[1] + 1) * config.bits, min(config.jobs, num_classes))
-    training = QuboTraining(x_train, y_train, num_classes, config, x_test, y_test, progress, initial_weights)
+    training = QuboTraining(x_train, y_train, num_classes, config, x_test, y_test, progress)
     pool = ThreadPoolExecutor(config.jobs) if config.jobs > 1 and solver is not None else None
     try:
         for qubos in training:
