@@ -21,6 +21,7 @@ include: "workflow/rules/outputs.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/training.smk"
 include: "workflow/rules/report.smk"
+include: "workflow/rules/lowbit.smk"
 
 
 rule all:
@@ -29,6 +30,7 @@ rule all:
     input:
         view_targets("run"),
         "results/run/reproduction.md",
+        lowbit_outputs("run"),
     default_target: True
 
 

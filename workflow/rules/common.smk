@@ -267,3 +267,29 @@ def qpu_args(wildcards):
     if q.get("chain_strength") is not None:
         options.append(f"--solver-option chain_strength={q['chain_strength']}")
     return " ".join(options)
+
+
+# The low-bit study (workflow/rules/lowbit.smk, config `low_bit`)
+
+def lowbit_files(study):
+    """The study's low-bit result files, the data sets it runs (and has) only."""
+    low = STUDIES[study].get("low_bit")
+    if not low:
+        return []
+    datasets = [d for d in low["datasets"] if d in STUDIES[study]["datasets"]]
+    return expand("results/{study}/lowbit/{dataset}-{preset}/{grid}-K{bits}-seed{seed}.json", study=study,
+                  dataset=datasets, preset=low["preset"], grid=low["grids"], bits=low["bits"], seed=low["seeds"])
+
+
+def lowbit_outputs(study):
+    """What target `all` asks for: the table, the claim and the figure (none without config `low_bit`)."""
+    if not lowbit_files(study):
+        return []
+    return [f"results/{study}/lowbit/tables/{name}.md" for name in ("low_bit", "low_bit_claim")] + [
+        f"results/{study}/lowbit/figures/low_bit.{fmt}" for fmt in FIGURE_FORMATS]
+
+
+def lowbit_args(wildcards):
+    low = STUDIES[wildcards.study]["low_bit"]
+    return (f"--reads {low['reads']} --sweeps {low['sweeps']} --tabu-timeout {low['tabu_timeout']} "
+            f"--sqa-sweeps {low['sqa_sweeps']}")
