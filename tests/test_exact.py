@@ -65,7 +65,7 @@ def test_no_solver_beats_a_proved_optimum(small_problem_data):
     """Where the certified solver proves optimality, every other solver's energy on the same QUBO is
     at least the optimum (every answer is measured in weight space, the same way)."""
     X, y, W = small_problem_data
-    certified = make_solver(SolverConfig("certified"))
+    certified = exact.ExactSolver()
     others = [make_solver(SolverConfig(name, num_reads=8, num_sweeps=100)) for name in ("round", "wsa", "sa", "sqa")]
     others += [make_solver(SolverConfig("tabu", options={"timeout": 5})),
                make_solver(SolverConfig("sa", qpu_noise=True))]
@@ -97,7 +97,7 @@ def test_above_the_size_limit_refused_before_any_work(small_problem_data):
     with pytest.raises(ValueError, match="at most 100 binary variables, got 160"):
         solver.solve(problem, 0)
     with pytest.raises(ValueError, match="at most 300 binary variables, got 301"):
-        make_solver(SolverConfig("certified")).check_memory(301)
+        exact.ExactSolver().check_memory(301)
 
 
 def test_missing_pyscipopt_names_the_install_command(monkeypatch):

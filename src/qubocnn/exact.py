@@ -105,7 +105,7 @@ def enumerate_box(A: np.ndarray, c: np.ndarray, top: int, start: np.ndarray, max
 
 
 class ExactSolver(Solver):
-    """The certified solver (`certified` in solvers.SOLVERS): solve(problem, seed) -> Answer with the
+    """The certified solver (`certified` in the low-bit study): solve(problem, seed) -> Answer with the
     certificate in its info. The seed is ignored: both methods are deterministic."""
 
     name = "certified"

@@ -3,9 +3,8 @@
 Names: `wsa` (qubocnn's weight-space simulated annealer, the same single-flip Metropolis chain over
 the same QUBO; the default), `sa` and `neal` (dwave-samplers' SimulatedAnnealingSampler; `neal` is
 the paper's name for it), `tabu`, `steepest` (dwave-samplers), `sqa` (simulated quantum annealing:
-dwave-samplers' PathIntegralAnnealingSampler), `exact` (dimod.ExactSolver, tiny problems only),
-`certified` (the optimum with a proof, or a bound and gap: qubocnn.exact's enumeration, or SCIP
-with the option method=scip; at most 300 variables), `qpu` (a D-Wave QPU through a clique embedding; needs credentials) and `round`
+dwave-samplers' PathIntegralAnnealingSampler), `exact` (dimod.ExactSolver, tiny problems only;
+qubocnn.exact.ExactSolver certifies the optimum of larger ones), `qpu` (a D-Wave QPU through a clique embedding; needs credentials) and `round`
 (classical, no annealing: the continuous minimiser of the class surrogate rounded to the grid, then
 polished by steepest single-bit descent).
 
@@ -36,7 +35,7 @@ from .qpu_noise import DEFAULT_SIGMA_H, DEFAULT_SIGMA_J, ControlErrorComposite, 
 from .qubo import ClassQubo, integers_to_bits, to_bqm
 from .schedules import beta_range
 
-SOLVERS = ("wsa", "sa", "neal", "tabu", "steepest", "sqa", "exact", "certified", "qpu", "round")
+SOLVERS = ("wsa", "sa", "neal", "tabu", "steepest", "sqa", "exact", "qpu", "round")
 # The solvers that sample a dimod BQM with a classical sampler: the ones the noise model can wrap.
 NOISE_MODEL_SOLVERS = ("sa", "neal", "tabu", "steepest", "sqa", "exact")
 EXACT_MAX_VARIABLES = 24
@@ -386,10 +385,6 @@ def _named_solver(solver: SolverConfig) -> Solver:
         return _named(PathIntegralAnnealingSampler(), defaults, solver)
     if name == "exact":
         return _named(dimod.ExactSolver(), {}, solver, max_variables=EXACT_MAX_VARIABLES)
-    if name == "certified":
-        from .exact import ExactSolver
-        _check_options(options, ("method", "max_nodes", "time_limit"), name)
-        return ExactSolver(**options)
     from .qpu import QpuCallLog, qpu_sampler
     return _named(qpu_sampler(), dict(num_reads=solver.num_reads), solver, call_log=QpuCallLog())
 
