@@ -144,20 +144,22 @@ def low_bit_figure(records):
     groups = _groups(records)
     panels = sorted({(d, p, g) for d, p, g, _ in groups})
     fig, axes = plt.subplots(len(panels), 2, figsize=(8.5, 2.6 * len(panels)), squeeze=False)
+    colours = dict(zip(HEADS, plt.get_cmap("tab10").colors))  # the same head in the same colour in every panel
     for row, (dataset, preset, grid) in enumerate(panels):
         keys = sorted(k for k in groups if k[:3] == (dataset, preset, grid))
         bits = [k[3] for k in keys]
         for name in HEADS:
             accuracy = [np.mean([100 * _head(r, name)["test_accuracy"] for r in groups[k] if _head(r, name)]
                                 or [math.nan]) for k in keys]
-            style = dict(marker="o", linestyle="--" if name in ("logreg", "ptq") else "-", label=name)
+            style = dict(marker="o", linestyle="--" if name in ("logreg", "ptq") else "-", label=name,
+                         color=colours[name])
             axes[row, 1].plot(bits, accuracy, **style)
             if name in SOLVER_NAMES and name != "certified":
                 gaps = [np.median([g["relative_gap"] for r in groups[k] for g in r["gaps"].get(name, [])] or
                                   [math.nan]) for k in keys]
                 axes[row, 0].plot(bits, [100 * g + 1e-3 for g in gaps], **style)
         label = _label(groups[keys[0]][0])
-        axes[row, 0].set(yscale="log", xlabel="K", ylabel="median gap to optimum (%) + 0.001",
+        axes[row, 0].set(yscale="log", xlabel="K", ylabel="median gap (%) + 0.001",
                          title=f"{label}, {grid}")
         axes[row, 1].set(xlabel="K", ylabel="test accuracy (%)", title=f"{label}, {grid}")
         for ax in axes[row]:
