@@ -21,6 +21,7 @@ include: "workflow/rules/outputs.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/training.smk"
 include: "workflow/rules/report.smk"
+include: "workflow/rules/lowbit.smk"
 
 
 rule all:
@@ -29,6 +30,7 @@ rule all:
     input:
         view_targets("run"),
         "results/run/reproduction.md",
+        lambda wildcards: studies.lowbit_outputs("run", STUDIES["run"], data_plan("run").datasets, FIGURE_FORMATS),
     default_target: True
 
 

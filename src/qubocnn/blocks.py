@@ -71,7 +71,7 @@ def block_problem(problem: ClassQubo, block: np.ndarray, step: np.ndarray) -> Cl
     H, enc = problem.curvature, problem.encoding
     gradient = problem.gradient[block] + H[np.ix_(block, rest)] @ step[rest]
     return ClassQubo(H[np.ix_(block, block)], gradient, problem.anchor[block],
-                     Encoding(enc.centre[block], enc.delta, enc.bits))
+                     Encoding(enc.centre[block], enc.delta, enc.bits, enc.grid))
 
 
 def _bit_indices(block: np.ndarray, bits: int) -> np.ndarray:

@@ -17,6 +17,7 @@ import yaml
 
 from . import __version__, options
 from .commands import COMMANDS
+from .lowbit import LowBitConfig
 from .runspec import SourceSpec
 from .solvers import SolverConfig
 from .train import TrainConfig
@@ -35,6 +36,7 @@ FIELDS = {
     "export-qubo": ((SourceSpec, None), (TrainConfig, ("seed", "lam"))),
     "predict": ((SourceSpec, PREDICT_SOURCE),),
     "download": ((SourceSpec, ("dataset", "data_root", "emnist_split")),),
+    "lowbit": ((SourceSpec, None), (LowBitConfig, None), (SolverConfig, ("num_reads", "num_sweeps", "sigma_h", "sigma_J"))),
 }
 OUT = ("out", None, "the file to write", {})
 # Each command's other options: (name, default, help, argparse keywords); help never states a default.
@@ -83,6 +85,11 @@ OWN = {
                   ("summary", None, "JSON summary to write (default: --out with .json)", {})],
     "download": [],
     "sources": [("datasets", None, "comma-separated data sets whose download sources to ask", {}), OUT],
+    "lowbit": [OUT],
+    "lowbit-report": [("results", None, "lowbit JSON files or folders (searched recursively)", {"nargs": "+"}),
+                      ("out_dir", None, "tables low_bit and low_bit_claim go here", {}),
+                      ("figures_dir", None, "figure low_bit goes here", {}),
+                      ("formats", "png,pdf", "comma-separated figure formats", {})],
 }
 HELP = {"features": "extract and cache frozen-CNN features", "train": "train the head by per-class QUBOs",
         "predict": "apply a saved head (RUN.head.npz) to a feature file or a data set's test images",
@@ -92,8 +99,10 @@ HELP = {"features": "extract and cache frozen-CNN features", "train": "train the
         "report": "tables and figures from result files (qubocnn.report)",
         "reproduce": "compare a run's tables with the committed reference tables, row by row",
         "download": "download a torchvision data set into the data root, atomically",
-        "sources": "which download sources answer (JSON: data set -> why not), for the workflow's data plan"}
-PROGRESS = ("features", "train", "predict", "baseline", "export-qubo")
+        "sources": "which download sources answer (JSON: data set -> why not), for the workflow's data plan",
+        "lowbit": "low-bit heads (K = 1-3): every solver against the certified optimum (qubocnn.lowbit)",
+        "lowbit-report": "table and figure of the low-bit study"}
+PROGRESS = ("features", "train", "predict", "baseline", "export-qubo", "lowbit")
 
 
 def _defaults(command: str) -> dict:

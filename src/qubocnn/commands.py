@@ -102,6 +102,30 @@ def run_hardware(values: dict) -> None:
     log.info("wrote %s", values["out"])
 
 
+def run_lowbit(values: dict) -> None:
+    from .lowbit import LowBitConfig, run_lowbit as experiment
+    from .results import write_result
+    from .solvers import SolverConfig
+
+    config = options.instance(LowBitConfig, values)
+    annealing = options.instance(SolverConfig, values)
+    features = options.instance(SourceSpec, values).load(values["seed"], values["progress"])
+    record = experiment(features, config, annealing, values["progress"])
+    write_result(record, values["out"])
+    log.info("wrote %s: %s K=%d %s, certified optima %s", values["out"], features.label, config.bits, config.grid,
+             "proved" if record["all_proved"] else "NOT all proved")
+
+
+def run_lowbit_report(values: dict) -> None:
+    from .report.lowbit import load_lowbit, write_low_bit
+
+    if not values["results"] or not values["out_dir"] or not values["figures_dir"]:
+        raise ValueError("give --results (lowbit JSON files or folders), --out-dir and --figures-dir")
+    written = write_low_bit(load_lowbit(values["results"]), values["out_dir"], values["figures_dir"],
+                            values["formats"].split(","))
+    log.info("wrote %s", " ".join(map(str, written)))
+
+
 def run_report(values: dict) -> None:
     from .report.command import run  # the report package loads plotting: only when asked
     run(values)
@@ -109,5 +133,5 @@ def run_report(values: dict) -> None:
 
 COMMANDS = {"features": run_features, "train": run_train, "predict": run_predict, "baseline": run_baseline,
             "export-qubo": run_export_qubo, "hardware": run_hardware, "report": run_report,
-            "reproduce": reproduce.run, "download": download.run,
-            "sources": download.run_sources}
+            "reproduce": reproduce.run, "download": download.run, "sources": download.run_sources,
+            "lowbit": run_lowbit, "lowbit-report": run_lowbit_report}

@@ -24,7 +24,7 @@ TEMPORARY_SUFFIX = ".tmp"
 # option keys holding the paths a command reads, and the (file, folder) paths it writes
 INPUT_KEYS = ("features", "dataset", "head", "run", "config", "results", "hardware", "reference", "tables_dir")
 OUTPUT_FILE_KEYS = ("out",)
-OUTPUT_FOLDER_KEYS = ("out_dir", "latex_dir")
+OUTPUT_FOLDER_KEYS = ("out_dir", "latex_dir", "figures_dir")
 
 Writer = Callable[[object], None]  # writes a file's bytes to an open binary stream
 

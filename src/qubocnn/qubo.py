@@ -2,6 +2,9 @@
 
 Each parameter j takes 2^K values on a uniform grid that contains a centre m_j:
     w_j = m_j + delta * (v_j - 2^(K-1)),   v_j = sum_k 2^k b_(j*K + k).
+Two fixed grids of half-range R (GRIDS): `offset` (centre 0, delta = R / 2^(K-1): [-R, R) with 0 on
+the grid, K = 1 is {-R, 0}) and `symmetric` (2^K levels evenly spaced over [-R, R], delta =
+2R / (2^K - 1), centre delta / 2: K = 1 is {-R, +R}).
 With the step e = w - w_t (w_t the current column, the anchor) this is e = s + delta * v with the
 shift s = m - w_t - delta 2^(K-1), and the per-class surrogate g^T e + 1/2 e^T H e becomes
     E(b) = b^T Q b + offset,  Q upper-triangular, b^2 = b folded into the diagonal.
@@ -23,6 +26,7 @@ from .surrogate import class_surrogate
 
 MAX_BITS = 32
 DEFAULT_BOX_HALF_RANGE = 2.0  # box mode's grid holds weights in [-R, R)
+GRIDS = ("offset", "symmetric")
 
 
 def check_bits(bits: int) -> int:
@@ -58,6 +62,7 @@ class Encoding:
     centre: np.ndarray
     delta: float
     bits: int
+    grid: str = "offset"
 
     @property
     def num_params(self) -> int:
@@ -69,6 +74,9 @@ class Encoding:
 
     @property
     def half_range(self) -> float:
+        """R: the grid spans [centre - R, centre + R) (offset) or [-R, R] (symmetric)."""
+        if self.grid == "symmetric":
+            return self.delta * (2.0**self.bits - 1) / 2.0
         return self.delta * 2.0 ** (self.bits - 1)
 
     def integers(self, b: np.ndarray) -> np.ndarray:
@@ -101,10 +109,17 @@ def check_half_range(half_range: float, name: str = "half-range") -> float:
     return float(half_range)
 
 
-def box_encoding(num_params: int, bits: int, half_range: float) -> Encoding:
-    """The paper's literal grid: centred at zero, the same fixed range at every iteration."""
+def box_encoding(num_params: int, bits: int, half_range: float, grid: str = "offset") -> Encoding:
+    """The paper's literal grid: centred at zero, the same fixed range at every iteration; `grid`
+    offset (0 on the grid) or symmetric (levels mirrored about 0, K = 1 is {-R, +R})."""
     bits = check_bits(bits)
-    return Encoding(np.zeros(num_params), check_half_range(half_range) / 2.0 ** (bits - 1), bits)
+    half_range = check_half_range(half_range)
+    if grid == "symmetric":
+        delta = 2.0 * half_range / (2.0**bits - 1)
+        return Encoding(np.full(num_params, delta / 2.0), delta, bits, grid)
+    if grid != "offset":
+        raise ValueError(f"unknown grid {grid!r}: choose one of {', '.join(GRIDS)}")
+    return Encoding(np.zeros(num_params), half_range / 2.0 ** (bits - 1), bits)
 
 
 def trust_encoding(centre: np.ndarray, bits: int, half_range: float) -> Encoding:

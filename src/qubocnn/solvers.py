@@ -2,8 +2,9 @@
 
 Names: `wsa` (qubocnn's weight-space simulated annealer, the same single-flip Metropolis chain over
 the same QUBO; the default), `sa` and `neal` (dwave-samplers' SimulatedAnnealingSampler; `neal` is
-the paper's name for it), `tabu`, `steepest` (dwave-samplers), `exact` (dimod.ExactSolver, tiny
-problems only), `qpu` (a D-Wave QPU through a clique embedding; needs credentials) and `round`
+the paper's name for it), `tabu`, `steepest` (dwave-samplers), `sqa` (simulated quantum annealing:
+dwave-samplers' PathIntegralAnnealingSampler), `exact` (dimod.ExactSolver, tiny problems only;
+qubocnn.exact.ExactSolver certifies the optimum of larger ones), `qpu` (a D-Wave QPU through a clique embedding; needs credentials) and `round`
 (classical, no annealing: the continuous minimiser of the class surrogate rounded to the grid, then
 polished by steepest single-bit descent).
 

@@ -227,3 +227,27 @@ def _hardware_study_files(study_name: str, s: dict, datasets: list[str]) -> list
                       for variant in variants for mode, bits_list in hw["bits"].items() for bits in bits_list
                       for seed in hw["seeds"]]
     return files
+
+
+def lowbit_files(study_name: str, s: dict, datasets: list[str]) -> list[str]:
+    """The low-bit study's result files (config `low_bit`), for those of its data sets the study has."""
+    low = s.get("low_bit")
+    if not low:
+        return []
+    return [f"results/{study_name}/lowbit/{dataset}-{low['preset']}/{grid}-K{bits}-seed{seed}.json"
+            for dataset in low["datasets"] if dataset in datasets
+            for grid in low["grids"] for bits in low["bits"] for seed in low["seeds"]]
+
+
+def lowbit_outputs(study_name: str, s: dict, datasets: list[str], figure_formats) -> list[str]:
+    """What target `all` asks of the low-bit study: its table, claim and figure (none without runs)."""
+    if not lowbit_files(study_name, s, datasets):
+        return []
+    return [f"results/{study_name}/lowbit/tables/{name}.md" for name in ("low_bit", "low_bit_claim")] + [
+        f"results/{study_name}/lowbit/figures/low_bit.{fmt}" for fmt in figure_formats]
+
+
+def lowbit_options(s: dict) -> str:
+    low = s["low_bit"]
+    return (f"--reads {low['reads']} --sweeps {low['sweeps']} --tabu-timeout {low['tabu_timeout']} "
+            f"--sqa-sweeps {low['sqa_sweeps']}")
