@@ -20,8 +20,8 @@ include: "workflow/rules/common.smk"
 include: "workflow/rules/outputs.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/training.smk"
-include: "workflow/rules/report.smk"
 include: "workflow/rules/lowbit.smk"
+include: "workflow/rules/report.smk"
 
 
 rule all:
@@ -46,6 +46,7 @@ rule reference:
     study that left out data sets."""
     input:
         view_targets("reference"),
+        LOWBIT_REFERENCE["tables"] + LOWBIT_REFERENCE["figures"],
 
 
 rule reference_smoke:

@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from qubocnn import exact, qubo, surrogate
-from qubocnn.solvers import SolverConfig, make_solver
+from qubocnn.solver_factory import make_solver
+from qubocnn.solvers import SolverConfig
 
 LAM = 1e-3
 

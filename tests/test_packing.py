@@ -13,7 +13,8 @@ from qubocnn.packing import ParallelEmbeddingComposite
 from qubocnn.qpu_noise import ControlErrorComposite
 from qubocnn.qubo import ClassQubo, trust_encoding
 from qubocnn.results import read_result
-from qubocnn.solvers import DimodSolver, PackedSolver, SolverConfig, make_solver
+from qubocnn.solver_factory import PackedSolver, make_solver
+from qubocnn.solvers import DimodSolver, SolverConfig
 
 testing = pytest.importorskip("dwave.system.testing")
 

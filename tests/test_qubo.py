@@ -3,7 +3,7 @@ import dimod.serialization.coo
 import numpy as np
 import pytest
 
-from qubocnn import qubo, schedules, solvers, surrogate
+from qubocnn import qubo, schedules, surrogate
 
 LAM = 1e-3
 

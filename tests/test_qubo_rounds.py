@@ -9,7 +9,8 @@ from qubocnn.cli import main
 from qubocnn.data import load_dataset
 from qubocnn.features import make_feature_set
 from qubocnn.qubo import to_bqm
-from qubocnn.solvers import SolverConfig, answer_from_samples, make_solver
+from qubocnn.solver_factory import make_solver
+from qubocnn.solvers import SolverConfig, answer_from_samples
 from qubocnn.train import QuboTraining, TrainConfig, qubos_of_iteration, train_qubo_head
 
 WALL_CLOCK = ("solve_seconds",)

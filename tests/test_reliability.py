@@ -22,7 +22,8 @@ from qubocnn.heads import Head
 from qubocnn.report import load_results
 from qubocnn.results import read_result
 from qubocnn.runspec import SourceSpec
-from qubocnn.solvers import SolverConfig, make_solver
+from qubocnn.solver_factory import make_solver
+from qubocnn.solvers import SolverConfig
 from qubocnn.train import TrainConfig, train_qubo_head
 
 FAST = ["--bits", "5", "--reads", "2", "--sweeps", "20", "--iterations", "2", "--no-progress"]

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 from dwave.samplers import SimulatedAnnealingSampler, SteepestDescentSolver
 
-from qubocnn import qubo, schedules, solvers, surrogate
+from qubocnn import qubo, schedules, solver_factory, solvers, surrogate
 
 
 def tiny_problem(bits=3, params=3, mode="trust", seed=0):
@@ -22,7 +22,7 @@ def ground_energy(problem):
 
 
 def solve(problem, config, seed=0, initial_bits=None):
-    return solvers.make_solver(config).solve(problem, seed, initial_bits)
+    return solver_factory.make_solver(config).solve(problem, seed, initial_bits)
 
 
 @pytest.mark.parametrize("name", ["wsa", "sa", "neal", "tabu", "steepest", "round"])
@@ -49,14 +49,14 @@ def test_exact_solver_by_name_and_refused_when_large():
 
 def test_any_dimod_sampler_object_is_accepted():
     problem = tiny_problem(bits=3)
-    answer = solvers.make_solver(dimod.ExactSolver()).solve(problem, 0)
+    answer = solver_factory.make_solver(dimod.ExactSolver()).solve(problem, 0)
     assert answer.energy == pytest.approx(ground_energy(problem))
 
 
 def test_a_users_sampler_gets_its_sample_kwargs_and_the_schedule():
     problem = tiny_problem(bits=5, params=4)
     tracked = dimod.TrackingComposite(SimulatedAnnealingSampler())
-    answer = solvers.make_solver(tracked, dict(num_reads=10, num_sweeps=100)).solve(problem, 3)
+    answer = solver_factory.make_solver(tracked, dict(num_reads=10, num_sweeps=100)).solve(problem, 3)
     assert answer.num_samples == 10
     assert tracked.parameters and tracked.input["num_reads"] == 10 and tracked.input["num_sweeps"] == 100
     assert tracked.input["seed"] == 3 and tracked.input["beta_range"] == schedules.beta_range(problem)
@@ -64,15 +64,15 @@ def test_a_users_sampler_gets_its_sample_kwargs_and_the_schedule():
 
 def test_unknown_sample_kwargs_and_options_are_refused_before_solving():
     with pytest.raises(ValueError, match="unknown option.*bogus.*valid are"):
-        solvers.make_solver(SimulatedAnnealingSampler(), dict(bogus=1))
+        solver_factory.make_solver(SimulatedAnnealingSampler(), dict(bogus=1))
     for name in ("wsa", "sa", "steepest", "round", "exact"):
         with pytest.raises(ValueError, match=f"unknown option.*for solver {name}"):
-            solvers.make_solver(solvers.SolverConfig(name, options={"bogus": 1}))
+            solver_factory.make_solver(solvers.SolverConfig(name, options={"bogus": 1}))
 
 
 def test_solver_options_reach_the_sampler():
     problem = tiny_problem(bits=4)
-    solver = solvers.make_solver(solvers.SolverConfig("sa", num_reads=2, num_sweeps=10,
+    solver = solver_factory.make_solver(solvers.SolverConfig("sa", num_reads=2, num_sweeps=10,
                                                       options={"beta_range": (1e6, 1e6)}))
     assert solver.sample_kwargs["beta_range"] == (1e6, 1e6)
     frozen = solver.solve(problem, 0, initial_bits=problem.encoding.encode(problem.anchor))

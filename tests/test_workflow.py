@@ -330,7 +330,8 @@ def test_notebook_executes(results_dir, tmp_path):
     assert not [o for o in outputs if o.output_type == "error"]
     images = [o for o in outputs if "image/png" in o.get("data", {})]
     assert len(images) == len(report.FIGURES)
-    assert "16 runs" in "".join(o.get("text", "") for o in outputs if o.output_type == "stream")
+    runs = len(list((results_dir / "runs").rglob("*.json")))
+    assert f"{runs} runs" in "".join(o.get("text", "") for o in outputs if o.output_type == "stream")
 
 
 def committed_files() -> set[str]:

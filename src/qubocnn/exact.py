@@ -29,7 +29,7 @@ import numpy as np
 import scipy.linalg
 
 from .qubo import ClassQubo, integers_to_bits
-from .solvers import RoundingSolver, Solver, _answer
+from .solvers import RoundingSolver, Solver, best_answer
 
 EXACT_MAX_VARIABLES = 300  # binary variables (d+1)K: refused above this, before any work
 METHODS = ("enumeration", "scip")
@@ -139,7 +139,7 @@ class ExactSolver(Solver):
         else:
             integers, bound, status = self._scip(A, c, continuous, top, problem.encoding.integers(start.bits))
             proved = status == "optimal"
-        answer = _answer(problem, np.vstack([start.bits, integers_to_bits(integers, problem.bits)]), started)
+        answer = best_answer(problem, np.vstack([start.bits, integers_to_bits(integers, problem.bits)]), started)
         # a proved optimum is its own bound (SCIP's dual bound is only within its tolerance of it)
         bound = answer.energy if proved else min(float(bound), answer.energy)
         answer.info.update(info, optimum=answer.energy, bound=bound, gap=answer.energy - bound, status=status,

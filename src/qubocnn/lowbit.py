@@ -40,7 +40,8 @@ from .baselines import logreg_head
 from .exact import DEFAULT_MAX_NODES, ExactSolver, integer_form
 from .options import option
 from .qubo import GRIDS, ClassQubo, box_encoding, check_bits
-from .solvers import Solver, SolverConfig, make_solver
+from .solver_factory import make_solver
+from .solvers import Solver, SolverConfig
 from .train import solve_seed
 
 log = logging.getLogger("qubocnn.lowbit")

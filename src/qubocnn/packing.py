@@ -15,7 +15,7 @@ thing, that it takes several BQMs per call) embeds each BQM on its own clique
 dwave-system's uniform torque compensation, per problem), samples their sum in one child call and
 unembeds each by majority vote with its chain-break fraction. Without chains
 (`chains=False`) it sends the disjoint union of the logical BQMs instead: the control-error model
-on logical problems, with the call's one scaling. `solvers.PackedSolver` solves the class QUBOs of
+on logical problems, with the call's one scaling. `solver_factory.PackedSolver` solves the class QUBOs of
 a training round through it, `pack` of them per call.
 """
 

@@ -22,7 +22,8 @@ from pathlib import Path
 from . import options
 from .data import DATASETS, DEFAULT_EMNIST_SPLIT, EMNIST_SPLITS
 from .options import option
-from .solvers import Solver, SolverConfig, make_solver
+from .solver_factory import make_solver
+from .solvers import Solver, SolverConfig
 from .train import TrainConfig, train_qubo_head
 
 log = logging.getLogger("qubocnn")

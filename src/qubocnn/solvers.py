@@ -10,11 +10,11 @@ polished by steepest single-bit descent).
 
 Two wrappers model what a QPU changes: `qpu_noise` puts a dimod solver's sampler inside
 qpu_noise.ControlErrorComposite (the QPU's range scaling and control errors), and `block_size`
-solves each class QUBO in clique-sized blocks (`BlockSolver`, qubocnn.blocks), as a QPU must once
+solves each class QUBO in clique-sized blocks (`solver_factory.BlockSolver`, qubocnn.blocks), as a QPU must once
 (d+1)K exceeds its largest clique.
 
-`make_solver` turns a `SolverConfig` or a dimod sampler (with its sample keyword arguments) into a
-`Solver` once per run; `Solver.solve(problem, seed, initial_bits)` returns an `Answer` whose energy is
+qubocnn.solver_factory's `make_solver` turns a `SolverConfig` or a dimod sampler (with its sample
+keyword arguments) into a `Solver` once per run, wrapped as the config asks; `Solver.solve(problem, seed, initial_bits)` returns an `Answer` whose energy is
 recomputed in weight space, so every solver's answer is measured the same way.
 """
 
@@ -29,7 +29,6 @@ import dimod
 import numpy as np
 import scipy.linalg
 
-from .blocks import solve_many_in_blocks, solver_solve_many_fn
 from .options import option
 from .qpu_noise import DEFAULT_SIGMA_H, DEFAULT_SIGMA_J, ControlErrorComposite, check_sigma
 from .qubo import ClassQubo, integers_to_bits, to_bqm
@@ -42,7 +41,7 @@ NOISE_MODEL_SOLVERS = ("sa", "neal", "sqa", "tabu", "steepest", "exact")
 PACKING_SOLVERS = ("qpu", "sa", "neal", "sqa")
 EXACT_MAX_VARIABLES = 24
 # Keyword arguments each named solver sets itself; the rest of the sampler's parameters are options.
-_SET_BY_SOLVER = {"num_reads", "num_sweeps", "seed", "initial_states", "initial_states_generator",
+SET_BY_SOLVER = {"num_reads", "num_sweeps", "seed", "initial_states", "initial_states_generator",
                   "initial_bits", "beta_schedule_type"}
 # Peak memory of one dense solve per entry of the n x n matrix, measured with dwave-samplers' SA
 # (docs/errors-and-outputs.md): the dense Q and its temporaries, the BQM's adjacency, the sampler's copy.
@@ -135,7 +134,7 @@ class Answer:
     bits: np.ndarray | None = None
 
 
-def _answer(problem: ClassQubo, bits: np.ndarray, started: float, info: dict | None = None) -> Answer:
+def best_answer(problem: ClassQubo, bits: np.ndarray, started: float, info: dict | None = None) -> Answer:
     """The best of `bits` (one row per sample) by its weight-space energy."""
     bits = np.atleast_2d(bits)
     energies = problem.energies(bits)
@@ -152,7 +151,7 @@ def sample_parameters(sampler: dimod.Sampler) -> set[str]:
                                                                                    p.KEYWORD_ONLY)}
 
 
-def _check_options(options: dict, valid, solver: str) -> None:
+def check_options(options: dict, valid, solver: str) -> None:
     unknown = sorted(set(options) - set(valid))
     if unknown:
         raise ValueError(f"unknown option(s) {', '.join(unknown)} for solver {solver}: "
@@ -220,7 +219,7 @@ class DimodSolver(Solver):
         self.name = name or type(sampler).__name__
         self.max_variables = max_variables
         self.call_log = call_log
-        _check_options(self.sample_kwargs, sample_parameters(sampler), self.name)
+        check_options(self.sample_kwargs, sample_parameters(sampler), self.name)
 
     def check_memory(self, num_variables, concurrent=1):
         check_dense_memory(num_variables, concurrent, self.name)
@@ -262,7 +261,7 @@ def answer_from_samples(problem: ClassQubo, samples, started: float) -> Answer:
     if bits.ndim != 2 or bits.shape[1] != n or len(bits) == 0 or not np.isin(bits, (0, 1)).all():
         raise ValueError(f"an answer must be binary (0/1) samples of shape ({n},) or (reads, {n}), got shape "
                          f"{np.shape(samples)}; a SPIN sampleset converts with .change_vartype('BINARY')")
-    return _answer(problem, bits, started, info)
+    return best_answer(problem, bits, started, info)
 
 
 def _sampleset_info(sampleset: dimod.SampleSet) -> dict:
@@ -285,127 +284,13 @@ class WeightSpaceSolver(Solver):
 
         self.sampler = WeightSpaceAnnealer()
         self.kwargs = dict(options or {}, num_reads=num_reads, num_sweeps=num_sweeps)
-        _check_options(options or {}, set(self.sampler.parameters) - _SET_BY_SOLVER, self.name)
+        check_options(options or {}, set(self.sampler.parameters) - SET_BY_SOLVER, self.name)
 
     def solve(self, problem, seed, initial_bits=None):
         started = time.perf_counter()
         sampleset = self.sampler.sample_problem(problem, seed=int(seed) % 2**31, initial_bits=initial_bits,
                                                 **self.kwargs)
-        return _answer(problem, sampleset.record.sample, started)
-
-
-class BlockSolver(Solver):
-    """Any solver, given each class QUBO in blocks of at most `block_size` variables (default: the
-    largest clique that embeds on `system`), by block-coordinate majorise-minimise
-    (blocks.solve_in_blocks): one call of the wrapped solver per block, a block's answer kept only
-    if it does not raise the class surrogate. The answer's info counts the blocks and keeps the
-    wrapped solver's info of every block call (a QPU's timing and problem ids)."""
-
-    def __init__(self, inner: Solver, block_size: int | None = None, system: str | None = None):
-        from .embedding import DEFAULT_SYSTEM, max_clique_size
-
-        self.system = DEFAULT_SYSTEM if system is None else system
-        clique = max_clique_size(self.system)
-        self.block_size = clique if block_size is None else int(block_size)
-        if not 1 <= self.block_size <= clique:
-            raise ValueError(f"block size {self.block_size} does not embed on {self.system}: "
-                             f"its largest clique has {clique} variables")
-        self.inner = inner
-        self.name = f"{inner.name}, blocks of {self.block_size}"
-
-    @property
-    def call_log(self):
-        return self.inner.call_log
-
-    def check_memory(self, num_variables, concurrent=1):
-        self.inner.check_memory(min(num_variables, self.block_size), concurrent)
-
-    def solve(self, problem, seed, initial_bits=None):
-        return self.solve_many([problem], [seed], None if initial_bits is None else [initial_bits])[0]
-
-    def solve_many(self, problems, seeds, initial_bits=None, pool=None):
-        """The problems in the pool's threads, one at a time each; with a batched inner solver
-        (packing), in lockstep: every problem's same block goes into one solve_many of the inner."""
-        if not self.inner.batched and len(problems) > 1:
-            return super().solve_many(problems, seeds, initial_bits, pool)
-        started = time.perf_counter()
-        answers = [[] for _ in problems]
-        solve_many_fn = solver_solve_many_fn(self.inner, warm_start=initial_bits is not None, answers=answers)
-        solutions = solve_many_in_blocks(problems, solve_many_fn, self.block_size, initial_bits=initial_bits,
-                                         seeds=seeds, system=self.system)
-        return [self._answer(p, s, a, started) for p, s, a in zip(problems, solutions, answers)]
-
-    @staticmethod
-    def _answer(problem, solution, answers, started) -> Answer:
-        info = dict(blocks=solution.calls, accepted_blocks=solution.accepted)
-        block_infos = [a.info for a in answers if a.info]  # a QPU's timing and problem ids, per call
-        if block_infos:
-            info["block_info"] = block_infos
-        return Answer(problem.encoding.decode(solution.bits), solution.energy, time.perf_counter() - started,
-                      sum(a.num_samples for a in answers), bool(problem.encoding.on_edge(solution.bits).any()), info,
-                      solution.bits)
-
-
-class PackedSolver(Solver):
-    """A training round's class QUBOs solved `pack` per call of a packing.ParallelEmbeddingComposite
-    (`pack` = 0: as many as fit on disjoint cliques). Each call is one entry of `call_log`; every
-    call is seeded by the seed of its first problem. Reads are forward anneals: a start state
-    (`initial_bits`) is not passed on."""
-
-    batched = True
-
-    def __init__(self, composite, sample_kwargs: dict, pack: int = 0, name: str = "packed", call_log=None):
-        from .qpu import QpuCallLog
-
-        if int(pack) < 0:
-            raise ValueError(f"pack must be >= 0 problems per call (0: as many as fit), got {pack}")
-        self.composite, self.sample_kwargs, self.pack = composite, dict(sample_kwargs), int(pack)
-        self.name = f"{name}, packed"
-        self.call_log = QpuCallLog() if call_log is None else call_log
-
-    def check_memory(self, num_variables, concurrent=1):
-        check_dense_memory(num_variables * max(self.pack, 1), 1, self.name)
-
-    def problems_per_call(self, variables: int, num_problems: int) -> int:
-        """How many of `num_problems` problems of `variables` variables go in one call."""
-        count = self.pack or max(1, len(self.composite.fitting(variables, num_problems)))
-        self.composite.embeddings(variables, count)  # refuses a packing that does not fit
-        return min(count, num_problems)
-
-    def solve(self, problem, seed, initial_bits=None):
-        return self.solve_many([problem], [seed])[0]
-
-    def solve_many(self, problems: list[ClassQubo], seeds, initial_bits=None, pool=None) -> list[Answer]:
-        started = time.perf_counter()
-        per_call = self.problems_per_call(max(p.num_variables for p in problems), len(problems))
-        answers = []
-        for start in range(0, len(problems), per_call):
-            group = problems[start:start + per_call]
-            kwargs = dict(self.sample_kwargs)
-            if "seed" in self.composite.parameters:
-                kwargs["seed"] = int(seeds[start]) % 2**31
-            samplesets, call = self.composite.sample_many([to_bqm(p) for p in group], **kwargs)
-            self.call_log.add(call)
-            answers += [answer_from_samples(p, s, started) for p, s in zip(group, samplesets)]
-        return answers
-
-
-def packed_solver(solver: DimodSolver, config: SolverConfig) -> PackedSolver:
-    """The named dimod solver `solver` (solvers.DimodSolver, made from the SolverConfig `config`)
-    with its calls packed: on a QPU, the structured sampler inside DWaveCliqueSampler gets the
-    packed embedded problems; in software, its sampler (under the control-error model, if any)
-    gets the packed logical problems, or the embedded ones with `config.qpu_chains`."""
-    from .packing import ParallelEmbeddingComposite
-
-    kwargs = dict(solver.sample_kwargs)
-    strength = kwargs.pop("chain_strength", None) if config.chain_strength is None else config.chain_strength
-    kwargs.pop("chain_strength", None)
-    if config.name == "qpu":
-        child, chains = solver.sampler.child, True
-    else:
-        child, chains = solver.sampler, config.qpu_chains
-    composite = ParallelEmbeddingComposite(child, chains, chain_strength=strength, chain_prefactor=config.chain_prefactor)
-    return PackedSolver(composite, kwargs, config.pack, solver.name, solver.call_log)
+        return best_answer(problem, sampleset.record.sample, started)
 
 
 def steepest_bit_descent(problem: ClassQubo, integers: np.ndarray, max_flips: int | None = None) -> np.ndarray:
@@ -447,62 +332,4 @@ class RoundingSolver(Solver):
             self._factor = (H, scipy.linalg.cho_factor(H))
         minimiser = problem.anchor - scipy.linalg.cho_solve(self._factor[1], problem.gradient)
         v = steepest_bit_descent(problem, problem.encoding.nearest_integers(minimiser))
-        return _answer(problem, integers_to_bits(v, problem.bits), started)
-
-
-def make_solver(solver: SolverConfig | dimod.Sampler | Solver, sample_kwargs: dict | None = None) -> Solver:
-    """The solver of a run, made once. `solver`: a SolverConfig (by name, with its noise model and
-    block size), a dimod sampler (given `sample_kwargs`, e.g. num_reads=10, annealing_time=20), or a
-    ready Solver. Unknown options and blocks that do not embed are refused here, before any work."""
-    if isinstance(solver, Solver):
-        return solver
-    if not isinstance(solver, SolverConfig):
-        if not isinstance(solver, dimod.Sampler):
-            raise ValueError(f"solver must be a name in {', '.join(SOLVERS)}, a SolverConfig or a dimod sampler, "
-                             f"got {type(solver).__name__}")
-        return DimodSolver(solver, sample_kwargs)
-    if sample_kwargs:
-        raise ValueError("sample_kwargs go with a dimod sampler object; for a named solver use SolverConfig.options")
-    named = _named_solver(solver)
-    if solver.packed:
-        named = packed_solver(named, solver)
-    return named if solver.block_size is None else BlockSolver(named, solver.block_size)
-
-
-def _named_solver(solver: SolverConfig) -> Solver:
-    name, options = solver.name, dict(solver.options)
-    if name == "wsa":
-        return WeightSpaceSolver(solver.num_reads, solver.num_sweeps, options)
-    if name == "round":
-        _check_options(options, (), name)
-        return RoundingSolver()
-    if name in ("sa", "neal"):
-        from dwave.samplers import SimulatedAnnealingSampler
-        defaults = dict(num_reads=solver.num_reads, num_sweeps=solver.num_sweeps, beta_schedule_type="geometric")
-        return _named(SimulatedAnnealingSampler(), defaults, solver)
-    if name == "sqa":
-        from dwave.samplers import PathIntegralAnnealingSampler
-        defaults = dict(num_reads=solver.num_reads, num_sweeps=solver.num_sweeps, beta_schedule_type="geometric")
-        return _named(PathIntegralAnnealingSampler(), defaults, solver)
-    if name == "tabu":
-        from dwave.samplers import TabuSampler
-        return _named(TabuSampler(), dict(num_reads=solver.num_reads, timeout=100), solver)
-    if name == "steepest":
-        from dwave.samplers import SteepestDescentSolver
-        return _named(SteepestDescentSolver(), dict(num_reads=solver.num_reads), solver)
-    if name == "exact":
-        return _named(dimod.ExactSolver(), {}, solver, max_variables=EXACT_MAX_VARIABLES)
-    from .qpu import QpuCallLog, qpu_sampler
-    return _named(qpu_sampler(), dict(num_reads=solver.num_reads), solver, call_log=QpuCallLog())
-
-
-def _named(sampler, defaults: dict, solver: SolverConfig, max_variables: int | None = None,
-           call_log=None) -> DimodSolver:
-    """A named dimod solver; under the QPU noise model its sampler goes inside the control-error
-    composite, and its calls are counted (each stands for one QPU call)."""
-    if solver.qpu_noise:
-        from .qpu import QpuCallLog
-        sampler = ControlErrorComposite(sampler, solver.sigma_h, solver.sigma_J)
-        call_log = QpuCallLog()
-    _check_options(solver.options, sample_parameters(sampler) - _SET_BY_SOLVER, solver.name)
-    return DimodSolver(sampler, {**defaults, **solver.options}, solver.name, max_variables, call_log)
+        return best_answer(problem, integers_to_bits(v, problem.bits), started)

@@ -45,7 +45,8 @@ from .modes import DEFAULT_TRUST_REFINEMENTS, MODES, refinements_for
 from .options import option
 from .qubo import (DEFAULT_BOX_HALF_RANGE, ClassQubo, Encoding, box_encoding, check_bits, check_half_range,
                    class_qubos, first_class_qubos, to_bqm, trust_encoding)
-from .solvers import Answer, Solver, SolverConfig, answer_from_samples, make_solver
+from .solver_factory import make_solver
+from .solvers import Answer, Solver, SolverConfig, answer_from_samples
 
 log = logging.getLogger("qubocnn.train")
 ACCEPT_RULES = ("improving", "always")

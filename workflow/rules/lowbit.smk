@@ -43,3 +43,24 @@ rule lowbit_report:
     shell:
         "qubocnn lowbit-report --results {input} --out-dir results/{wildcards.study}/lowbit/tables "
         "--figures-dir results/{wildcards.study}/lowbit/figures > {log} 2>&1 || {{ tail -n 1 {log} >&2; exit 1; }}"
+
+
+LOWBIT_REFERENCE = dict(tables=[f"results/full/lowbit/tables/{name}.{suffix}" for name in ("low_bit", "low_bit_claim")
+                                for suffix in ("md", "csv")],
+                        figures=[f"figures/low_bit.{fmt}" for fmt in FIGURE_FORMATS])
+
+
+rule lowbit_reference:
+    """Maintainers: the committed low-bit reference (results/full/lowbit/tables, figures/low_bit)
+    from the run study's low-bit results (part of target `reference`)."""
+    input:
+        lambda wildcards: studies.lowbit_files("run", STUDIES["run"], data_plan("run").datasets),
+    output:
+        **LOWBIT_REFERENCE,
+    log:
+        "logs/run/lowbit/reference.log",
+    conda:
+        CONDA_ENV
+    shell:
+        "qubocnn lowbit-report --results {input} --out-dir results/full/lowbit/tables --figures-dir figures "
+        "> {log} 2>&1 || {{ tail -n 1 {log} >&2; exit 1; }}"

@@ -176,6 +176,8 @@ for _name, _view in (("paper", "reference"), ("paper_run", "run"), ("paper_smoke
             tables=[path for path in table_files(_view) if path.endswith(".tex")],
             values=f"{VIEWS[_view]['latex']}/values.tex",
             figures=[path for path in figure_files(_view) if path.endswith(".pdf")],
+            # the low-bit figure, which main.tex shows where the view has it
+            lowbit=[path for path in LOWBIT_REFERENCE["figures"] if path.endswith(".pdf")] if _view == "reference" else [],
         localrule: True
         output:
             "paper/main.pdf" if _view == "reference" else f"results/{_view}/paper/main.pdf",
