@@ -8,10 +8,9 @@ QUBO, and whether every optimum was proved.
 
 Claim "annealing finds better low-bit heads than rounding", per data set, grid, K and annealer:
 the test-accuracy difference annealer minus round, paired by seed (and certified minus round: the
-most that finding the optimum adds). Rule: it holds where the mean
-paired difference exceeds 2 standard errors (std / sqrt(seeds)) and every seed's difference is
-positive; it fails (rounding is better) where the mirror image holds; else undecided. The row
-names the data sets it covers.
+most that finding the optimum adds). Rule: the claims table's (report.statistics.RULE): it holds
+where the paired difference counts and is positive, fails (rounding is better) where it counts and
+is negative, else undecided. The row names the data sets it covers.
 """
 
 from __future__ import annotations
@@ -25,6 +24,7 @@ import numpy as np
 
 from ..lowbit import ANNEALERS, LOWBIT_SCHEMA, SOLVER_NAMES
 from .formatting import MISSING, Table, fmt_pct
+from .statistics import Difference
 
 HEADS = ("logreg", "ptq", *SOLVER_NAMES)
 CLAIM = "annealing finds better low-bit heads than rounding"
@@ -99,12 +99,8 @@ def paired_verdict(differences) -> str:
     d = np.asarray(differences, float)
     if len(d) < 2:
         return "undecided (one seed)"
-    error = np.std(d, ddof=1) / math.sqrt(len(d))
-    if d.mean() > 2 * error and (d > 0).all():
-        return "holds"
-    if d.mean() < -2 * error and (d < 0).all():
-        return "fails (rounding better)"
-    return "undecided"
+    sign = Difference(float(d.mean()), float(np.std(d, ddof=1) / math.sqrt(len(d))), len(d)).sign
+    return {1: "holds", -1: "fails (rounding better)"}.get(sign, "undecided")
 
 
 def low_bit_claim_table(records) -> Table:
