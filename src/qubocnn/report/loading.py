@@ -25,16 +25,37 @@ def _schema_of(path: Path) -> str | None:
         return None
 
 
-def _skip_reason(path: Path) -> str | None:
-    """Why a JSON file found in a results folder is not read as a run result, or None."""
+def _skip_reason(path: Path, schema: str, kind: str) -> str | None:
+    """Why a JSON file found in a results folder is not read as a `schema` file (a `kind`), or None."""
     try:
         data = read_json(path)
     except (OSError, ValueError) as error:
         return str(error)
-    schema = data.get("schema") if isinstance(data, dict) else None
-    if schema == RESULT_SCHEMA:
+    found = data.get("schema") if isinstance(data, dict) else None
+    if found == schema:
         return None
-    return f"{path} is a {schema} file, not a run result" if schema else f"{path} holds no qubocnn schema"
+    return f"{path} is a {found} file, not a {kind}" if found else f"{path} holds no qubocnn schema"
+
+
+def schema_files(paths: str | os.PathLike | Iterable[str | os.PathLike], schema: str, kind: str) -> list[Path]:
+    """The files among `paths`: a file as named, a directory searched recursively for `*.json` files
+    of `schema` (the others are skipped, each with a warning); a missing path is refused."""
+    if isinstance(paths, (str, os.PathLike)):
+        paths = [paths]
+    files = []
+    for path in map(Path, paths):
+        if path.is_dir():
+            for file in sorted(path.rglob("*.json")):
+                reason = _skip_reason(file, schema, kind)
+                if reason:
+                    log.warning("skipped %s", reason)
+                else:
+                    files.append(file)
+        elif path.exists():
+            files.append(path)
+        else:
+            raise FileNotFoundError(f"no result file or directory {path}")
+    return files
 
 
 def run_identity(result: dict) -> tuple:
@@ -54,31 +75,16 @@ def load_results(paths: str | os.PathLike | Iterable[str | os.PathLike]) -> list
     warning). A file named explicitly must be a run result. Every run result must pass
     results.check_result, and no two may be the same run (`run_identity`): a copy of a run would
     count as a second seed. Each record gets `path`."""
-    if isinstance(paths, (str, os.PathLike)):
-        paths = [paths]
     results, seen = [], {}
-    for path in map(Path, paths):
-        if path.is_dir():
-            files = []
-            for file in sorted(path.rglob("*.json")):
-                reason = _skip_reason(file)
-                if reason:
-                    log.warning("skipped %s", reason)
-                else:
-                    files.append(file)
-        elif path.exists():
-            files = [path]
-        else:
-            raise FileNotFoundError(f"no result file or directory {path}")
-        for file in files:
-            result = read_result(file)
-            identity = run_identity(result)
-            if identity in seen:
-                raise ValueError(f"{file} and {seen[identity]} are the same run (data set, preset, method, K, seed "
-                                 f"{', '.join(map(str, identity))}): a copy would count as a second seed; remove one")
-            seen[identity] = file
-            result["path"] = str(file)
-            results.append(result)
+    for file in schema_files(paths, RESULT_SCHEMA, "run result"):
+        result = read_result(file)
+        identity = run_identity(result)
+        if identity in seen:
+            raise ValueError(f"{file} and {seen[identity]} are the same run (data set, preset, method, K, seed "
+                             f"{', '.join(map(str, identity))}): a copy would count as a second seed; remove one")
+        seen[identity] = file
+        result["path"] = str(file)
+        results.append(result)
     return results
 
 

@@ -15,7 +15,6 @@ is negative, else undecided. The row names the data sets it covers.
 
 from __future__ import annotations
 
-import json
 import math
 from collections import defaultdict
 from pathlib import Path
@@ -23,7 +22,9 @@ from pathlib import Path
 import numpy as np
 
 from ..lowbit import ANNEALERS, LOWBIT_SCHEMA, SOLVER_NAMES
+from ..results import read_json
 from .formatting import MISSING, Table, fmt_pct
+from .loading import schema_files
 from .statistics import Difference
 
 HEADS = ("logreg", "ptq", *SOLVER_NAMES)
@@ -31,15 +32,14 @@ CLAIM = "annealing finds better low-bit heads than rounding"
 
 
 def load_lowbit(paths) -> list[dict]:
-    """Every `qubocnn.lowbit/1` file among `paths` (files or folders, searched recursively)."""
-    files = []
-    for path in map(Path, [paths] if isinstance(paths, (str, Path)) else paths):
-        files += sorted(path.rglob("*.json")) if path.is_dir() else [path]
+    """The `qubocnn.lowbit/1` files among `paths` (files, or folders searched recursively; other
+    files there are skipped with a warning). A file named explicitly must be one."""
     records = []
-    for file in files:
-        record = json.loads(file.read_text())
-        if record.get("schema") == LOWBIT_SCHEMA:
-            records.append(record)
+    for file in schema_files(paths, LOWBIT_SCHEMA, "low-bit result"):
+        record = read_json(file)
+        if not isinstance(record, dict) or record.get("schema") != LOWBIT_SCHEMA:
+            raise ValueError(f"{file} is not a {LOWBIT_SCHEMA} file (write one with `qubocnn lowbit`)")
+        records.append(record)
     return records
 
 
