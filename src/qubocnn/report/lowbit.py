@@ -25,7 +25,7 @@ from ..lowbit import ANNEALERS, LOWBIT_SCHEMA, SOLVER_NAMES
 from ..results import read_json
 from .formatting import MISSING, Table, fmt_pct
 from .loading import schema_files
-from .statistics import Difference
+from .statistics import Difference, difference
 
 HEADS = ("logreg", "ptq", *SOLVER_NAMES)
 CLAIM = "annealing finds better low-bit heads than rounding"
@@ -96,11 +96,13 @@ def _pct(value: float) -> str:
 
 def paired_verdict(differences) -> str:
     """The claim's rule (module docstring) on per-seed differences."""
-    d = np.asarray(differences, float)
-    if len(d) < 2:
+    return _verdict(difference(list(differences)))
+
+
+def _verdict(d: Difference) -> str:
+    if d.n < 2:
         return "undecided (one seed)"
-    sign = Difference(float(d.mean()), float(np.std(d, ddof=1) / math.sqrt(len(d))), len(d)).sign
-    return {1: "holds", -1: "fails (rounding better)"}.get(sign, "undecided")
+    return {1: "holds", -1: "fails (rounding better)"}.get(d.sign, "undecided")
 
 
 def low_bit_claim_table(records) -> Table:
@@ -117,8 +119,8 @@ def low_bit_claim_table(records) -> Table:
             if not pairs:
                 continue
             d = [100 * (a - b) for a, b in pairs]
-            error = float(np.std(d, ddof=1) / math.sqrt(len(d))) if len(d) > 1 else math.nan
-            verdict = paired_verdict(d)
+            paired_d = difference(d)
+            error, verdict = paired_d.se, _verdict(paired_d)
             tally[annealer][verdict].append(f"{dataset} {grid} K={bits}")
             rows.append([CLAIM, _label(runs[0]), grid, str(bits), annealer,
                          f"{np.mean(d):+.2f} ± {error:.2f}" if len(d) > 1 else f"{np.mean(d):+.2f}", str(len(d)),

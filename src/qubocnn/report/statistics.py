@@ -58,8 +58,13 @@ def paired(runs: Sequence[dict], references: Sequence[dict], key: str = "test_ac
            scale: float = 100.0) -> Difference:
     """`runs` minus `references` of the same seed, over the seeds both have."""
     reference = {r.get("seed"): r[key] for r in references}
-    values = [scale * (float(r[key]) - float(reference[r.get("seed")])) for r in runs if r.get("seed") in reference]
-    if not values:
+    return difference([scale * (float(r[key]) - float(reference[r.get("seed")])) for r in runs
+                       if r.get("seed") in reference])
+
+
+def difference(values: Sequence[float]) -> Difference:
+    """The Difference of per-seed paired differences `values` (in points)."""
+    if not len(values):
         return Difference(math.nan, math.nan, 0)
     se = float(np.std(values, ddof=1) / math.sqrt(len(values))) if len(values) > 1 else math.nan
     return Difference(float(np.mean(values)), se, len(values))
