@@ -170,14 +170,15 @@ def run_lowbit(features, config: LowBitConfig, annealing: SolverConfig,
     problems = quantisation_qubos(X, W_float, config.lam, grids)
     optimal = [solvers["certified"].solve(p, 0) for p in problems]
     certificates = [{"target_class": c, "seconds": a.seconds, **a.info} for c, a in enumerate(optimal)]
+    floors = [integer_form(p)[2] for p in problems]  # each QUBO's continuous minimum, the gaps' zero
     heads, gaps = {}, {}
     for name, solver in tqdm(solvers.items(), desc=f"low-bit K={config.bits} {config.grid}", disable=not progress):
         answers = optimal if name == "certified" else [solver.solve(p, solve_seed(config.seed, 1, c))
                                                        for c, p in enumerate(problems)]
         heads[name] = _head_record(X, y, X_test, y_test, np.column_stack([a.weights for a in answers]), config.lam,
                                    seconds_per_qubo=float(np.median([a.seconds for a in answers])))
-        gaps[name] = [dict(target_class=c, **_gap_row(p, a, best.energy))
-                      for c, (p, a, best) in enumerate(zip(problems, answers, optimal))]
+        gaps[name] = [dict(target_class=c, **_gap_row(a, best.energy, floor))
+                      for c, (a, best, floor) in enumerate(zip(answers, optimal, floors))]
     proved = all(cert["proved"] for cert in certificates)
     log.info("low-bit %s K=%d %s seed %d: %.1f s; certified optima %s", features.dataset, config.bits, config.grid,
              config.seed, time.perf_counter() - started, "all proved" if proved else "NOT all proved")
@@ -189,8 +190,7 @@ def run_lowbit(features, config: LowBitConfig, annealing: SolverConfig,
             "settings": _settings(config, annealing), "seconds": time.perf_counter() - started}
 
 
-def _gap_row(problem: ClassQubo, answer, optimum: float) -> dict:
-    _, _, continuous = integer_form(problem)
+def _gap_row(answer, optimum: float, continuous: float) -> dict:
     gap = answer.energy - optimum
     return {"energy": answer.energy, "gap": gap, "relative_gap": gap / max(optimum - continuous, 1e-300),
             "seconds": answer.seconds, "solved": bool(gap <= SOLVED_TOLERANCE * (1 + abs(optimum)))}
