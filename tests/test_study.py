@@ -52,14 +52,17 @@ def test_no_download_and_fail_need_no_source(root):
 
 @pytest.mark.parametrize("variant", ["", "round", "always", study.HARDWARE_VARIANT])
 @pytest.mark.parametrize("mode", ["box", "trust"])
-def test_run_options_are_the_configs_settings_as_the_cli_reads_them(mode, variant):
+@pytest.mark.parametrize("folder", ["digits", "mnist", "mnist+clique"])
+def test_run_options_are_the_configs_settings_as_the_cli_reads_them(folder, mode, variant):
     """Box runs are the paper's literal loop (no refinements) whatever the config says; trust runs
     take the config's; a variant changes its solver or acceptance rule, nothing else; the hardware
-    study's runs take its own reads and refinements, in blocks, packed."""
+    study's runs take its own reads and its data set's refinements, in blocks, packed."""
     config = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
     hardware = variant == study.HARDWARE_VARIANT
-    expected = dict(config, **{k: config["hardware_study"][k] for k in ("reads", "refinements")}) if hardware else config
-    options = study.train_options(config, mode, variant)
+    hw = config["hardware_study"]
+    hw_refinements = hw["refinements"][folder.partition("+")[0]]
+    expected = dict(config, reads=hw["reads"], refinements=hw_refinements) if hardware else config
+    options = study.train_options(config, folder, mode, variant)
     _, values = parse_options(["train", "--features", "f.npz", "--mode", mode, "--out", "r.json",
                                *shlex.split(options)])
     train = RunSpec.from_options(values).train

@@ -134,15 +134,18 @@ def source_options(study: dict, name: str) -> str:
     return " ".join(shlex.quote(o) for o in options)
 
 
-def train_options(study: dict, mode: str, variant: str) -> str:
+def train_options(study: dict, folder: str, mode: str, variant: str) -> str:
     """A QUBO run's options. A variant folder (config `variants`) changes the solver or the
     acceptance rule of the same runs; the hardware study's (HARDWARE_VARIANTS) train the main runs'
-    settings at the hardware study's reads and refinements under the QPU control-error model, in
-    blocks, the classes packed several per call (the model wraps a dimod sampler, so dwave-samplers'
-    SA anneals)."""
+    settings at the hardware study's reads and refinements (one count, or one per data set) under the
+    QPU control-error model, in blocks, the classes packed several per call (the model wraps a dimod
+    sampler, so dwave-samplers' SA anneals)."""
     if variant in HARDWARE_VARIANTS:
         hw = study["hardware_study"]
-        return (_run_options(dict(study, reads=hw["reads"], refinements=hw["refinements"]), mode, "sa")
+        refinements = hw["refinements"]
+        if isinstance(refinements, dict):
+            refinements = refinements[split_dataset(folder)[0]]
+        return (_run_options(dict(study, reads=hw["reads"], refinements=refinements), mode, "sa")
                 + f" --qpu-noise --block-size {hw['block_size']} --pack {hw['pack']}" + HARDWARE_VARIANTS[variant])
     settings = study.get("variants", {}).get(variant, {})
     return _run_options(study, mode, settings.get("solver", study["solver"]), settings.get("accept", "improving"))

@@ -38,7 +38,7 @@ rule qubo:
     log:
         "logs/{study}/runs/{dataset}/{variant}qubo-{mode}-K{bits}-seed{seed}.log",
     params:
-        options=lambda wildcards: studies.train_options(study_of(wildcards), wildcards.mode,
+        options=lambda wildcards: studies.train_options(study_of(wildcards), wildcards.dataset, wildcards.mode,
                                                         wildcards.variant.rstrip("/")),
     threads: lambda wildcards: study_of(wildcards)["jobs"]
     resources:
