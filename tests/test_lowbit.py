@@ -101,6 +101,28 @@ def test_table_claim_and_figure_from_the_files(tmp_path, record):
     assert {p.name for p in written} >= {"low_bit.md", "low_bit.csv", "low_bit_claim.md", "low_bit.png"}
 
 
+def test_the_low_bit_claim_joins_the_claims_tables_per_data_set(record):
+    """An annealer that beats rounding on every seed of one data set and loses on every seed of
+    another holds on the first only; the claims summary (README, paper) carries the same row."""
+    from qubocnn.report.claims import LOW_BIT, claims_table
+    from qubocnn.report.values import claims_summary
+
+    records = []
+    for dataset, shift in (("better", 0.02), ("worse", -0.02)):
+        for seed in range(3):
+            copy = json.loads(json.dumps(record))
+            copy.update(dataset=dataset, seed=seed)
+            copy["heads"]["wsa"]["test_accuracy"] = copy["heads"]["round"]["test_accuracy"] + shift + 0.001 * seed
+            records.append(copy)
+    rows = [row for row in claims_table([], None, records).csv_rows if row[0] == LOW_BIT]
+    wsa = next(row for row in rows if row[1] == "wsa − round")
+    column = 5 if record["preset"] == "clique" else 3
+    assert wsa[column].startswith("holds on better; not on worse (rounding better)")
+    assert "not run at this preset" in wsa[4 if column == 3 else 2]
+    summary = claims_summary([], None, records)
+    assert any("1 of 2: better" in cell for row in summary.rows for cell in row)
+
+
 def test_paired_rule():
     assert report.paired_verdict([1.0, 1.2, 0.9]) == "holds"
     assert report.paired_verdict([-1.0, -1.2, -0.9]) == "fails (rounding better)"

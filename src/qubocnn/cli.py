@@ -74,6 +74,8 @@ OWN = {
                ("readme", list(FILES_WITH_TABLES), "readme: the files to update", {"nargs": "+"}),
                ("results", None, "result JSON files or directories (searched recursively)", {"nargs": "+"}),
                ("hardware", None, "`qubocnn hardware` JSON (default: a hardware.json under --results)", {}),
+               ("lowbit", None, "tables, values: `qubocnn lowbit` JSON files or folders; their claim joins the "
+                                "claims tables", {"nargs": "+"}),
                ("out_dir", None, "tables: CSV and Markdown go here; figures: PNG and PDF go here", {}),
                ("latex_dir", None, "tables: LaTeX goes here (default: --out-dir)", {}),
                ("formats", "png,pdf", "figures: comma-separated file formats", {}),

@@ -78,6 +78,16 @@ def view_runs(view):
     return runs
 
 
+def view_lowbit(view):
+    """Input function: the low-bit study's result files of a view's study (none where it has none)."""
+    study = VIEWS[view]["study"]
+    return lambda wildcards: studies.lowbit_files(study, STUDIES[study], data_plan(study).datasets)
+
+
+def lowbit_option(wildcards, input):
+    return f"--lowbit {' '.join(input.lowbit)}" if input.lowbit else ""
+
+
 def view_hardware(view):
     return f"results/{VIEWS[view]['study']}/hardware.json"
 

@@ -45,6 +45,7 @@ for _view, _dirs in VIEWS.items():
             input:
                 runs=view_runs(_view),
                 hardware=view_hardware(_view),
+                lowbit=view_lowbit(_view),
             localrule: True
             output:
                 table_files(_view),
@@ -53,10 +54,11 @@ for _view, _dirs in VIEWS.items():
             params:
                 out_dir=lambda wildcards, output: os.path.dirname(output[0]),
                 latex_dir=lambda wildcards, output: os.path.dirname(output[-1]),
+                lowbit=lowbit_option,
             conda:
                 CONDA_ENV
             shell:
-                "qubocnn report tables --results {input.runs} --hardware {input.hardware} "
+                "qubocnn report tables --results {input.runs} --hardware {input.hardware} {params.lowbit} "
                 "--out-dir {params.out_dir} --latex-dir {params.latex_dir} "
                 "> {log} 2>&1 || {{ tail -n 1 {log} >&2; exit 1; }}"
 
@@ -66,15 +68,19 @@ for _view, _dirs in VIEWS.items():
             input:
                 runs=f"{_dirs['tables']}/runs.csv",
                 hardware=view_hardware(_view),
+                lowbit=view_lowbit(_view),
             localrule: True
             output:
                 f"{_dirs['latex']}/values.tex",
             log:
                 f"{_log}-values.log",
+            params:
+                lowbit=lowbit_option,
             conda:
                 CONDA_ENV
             shell:
-                "qubocnn report values --results {input.runs} --hardware {input.hardware} --out {output} "
+                "qubocnn report values --results {input.runs} --hardware {input.hardware} {params.lowbit} "
+                "--out {output} "
                 "> {log} 2>&1 || {{ tail -n 1 {log} >&2; exit 1; }}"
 
         rule:

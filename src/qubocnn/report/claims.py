@@ -20,6 +20,9 @@ mean paired difference exceeds twice its standard error and half a point). Per d
   reported apart; runs that did not time the fit apart leave the claim not decided.
 - "15 bits fit the qubit and coupler counts of an Advantage": the paper's raw-count criterion for one
   class's dense QUBO at K = 15, and whether it minor-embeds as a clique (from the feasibility file).
+- "annealing finds better low-bit heads than rounding" (this study's question, from the low-bit study's
+  files, qubocnn.report.lowbit), per annealer: on a data set it holds where the annealer's head beats
+  rounding's by a counted difference at some grid and K = 1-3 and rounding's never beats it.
 Every verdict names the data sets it covers; the paper's data sets without runs here (EMNIST, KMNIST:
 no data offline) are named as not tested; CIFAR-10 is the JPEG copy.
 """
@@ -27,11 +30,13 @@ no data offline) are named as not tested; CIFAR-10 is the JPEG copy.
 from __future__ import annotations
 
 import math
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from ..data import DATASETS
 from .formatting import MISSING, Table
+from .lowbit import CLAIM as LOW_BIT, ClaimCase, claim_cases
 from .runs import dataset_key, dataset_order, group_runs, mean_std, mean_timing
 from .statistics import RULE, Difference, at_chance, paired
 
@@ -235,6 +240,43 @@ def claim_fifteen_bits_fit(results, datasets, hardware_rows) -> Outcome:
     return Outcome("; ".join(measured), verdict)
 
 
+def claim_low_bit(cases: Sequence[ClaimCase]) -> Outcome:
+    """One annealer's cases (data set, grid, K) of the low-bit claim, judged per data set."""
+    by_dataset = defaultdict(list)
+    for case in cases:
+        by_dataset[case.dataset].append(case)
+    measured, results = [], []
+    for dataset, found in by_dataset.items():
+        better = [f"{c.grid} K={c.bits} {c.difference}" for c in found if c.difference.sign > 0]
+        worse = [f"{c.grid} K={c.bits} {c.difference}" for c in found if c.difference.sign < 0]
+        measured.append(f"{short(dataset)}: better in {len(better)} of {len(found)}"
+                        + (f" ({'; '.join(better)})" if better else "")
+                        + (f", worse in {len(worse)} ({'; '.join(worse)})" if worse else ""))
+        results.append((dataset, bool(better) and not worse,
+                        "rounding better" if worse else "no counted difference"))
+    return _outcome(measured, results, [])
+
+
+def low_bit_outcomes(records: Sequence[dict]) -> list[tuple[str, dict[str, Outcome]]]:
+    """(reading, {preset column: Outcome}) per annealer of the low-bit study; its clique-preset runs
+    are the d = 16 column, any other preset's the default column."""
+    cases = claim_cases(records)
+    found = []
+    for annealer in dict.fromkeys(c.annealer for c in cases):
+        outcomes = {"default": Outcome("not run at this preset (docs/low-bit.md)"),
+                    "d=16": Outcome("not run at this preset (docs/low-bit.md)")}
+        for column in outcomes:
+            mine = [c for c in cases if c.annealer == annealer and (c.preset == "clique") == (column == "d=16")]
+            if mine:
+                outcomes[column] = claim_low_bit(mine)
+        found.append((low_bit_reading(annealer), outcomes))
+    return found
+
+
+def low_bit_reading(annealer: str) -> str:
+    return "certified optimum − round (what any search adds)" if annealer == "certified" else f"{annealer} − round"
+
+
 CLAIMS = (
     ("accuracy rises monotonically with K", claim_monotone, READINGS),
     ("5 bits fails on every data set", claim_five_bits_fail, READINGS),
@@ -252,8 +294,10 @@ def presets(results: Sequence[dict]) -> dict[str, list[str]]:
     return {"default": [d for d in order if ":" not in d], "d=16": [d for d in order if d.endswith(":clique")]}
 
 
-def evaluate(results: Sequence[dict], hardware_rows: Sequence[dict] | None = None) -> list[tuple]:
-    """(claim, reading, {preset: Outcome}) for every claim and reading that has runs."""
+def evaluate(results: Sequence[dict], hardware_rows: Sequence[dict] | None = None,
+             lowbit: Sequence[dict] = ()) -> list[tuple]:
+    """(claim, reading, {preset: Outcome}) for every claim and reading that has runs; the low-bit
+    claim from the low-bit study's records, where given."""
     groups = group_runs(results)
     by_preset = presets(results)
     found = []
@@ -266,14 +310,16 @@ def evaluate(results: Sequence[dict], hardware_rows: Sequence[dict] | None = Non
     outcomes = {name: claim_fifteen_bits_fit(results, datasets, hardware_rows) if datasets else Outcome()
                 for name, datasets in by_preset.items()}
     found.append((FIFTEEN_BITS, "any", outcomes))
+    found += [(LOW_BIT, reading, outcomes) for reading, outcomes in low_bit_outcomes(lowbit)]
     return found
 
 
-def claims_table(results: Sequence[dict], hardware_rows: Sequence[dict] | None = None) -> Table:
+def claims_table(results: Sequence[dict], hardware_rows: Sequence[dict] | None = None,
+                 lowbit: Sequence[dict] = ()) -> Table:
     header = ["claim of the paper", "reading", "default preset: measured", "verdict", "paper scale (d=16): measured",
               "verdict"]
     rows, starts, previous = [], [], None
-    for claim, reading, outcomes in evaluate(results, hardware_rows):
+    for claim, reading, outcomes in evaluate(results, hardware_rows, lowbit):
         if claim != previous:
             starts.append(len(rows))
             previous = claim

@@ -8,6 +8,7 @@ from ..outputs import write_text
 from .figures import FIGURES, write_figures
 from .formatting import write_table
 from .loading import RESULT_SCHEMA, find_hardware, load_hardware, load_results, load_run_summaries
+from .lowbit import load_lowbit
 from .readme import sync_readme
 from .tables import TABLES, collect_table, make_tables
 from .values import write_values
@@ -34,6 +35,7 @@ def run(options: dict) -> None:
         raise ValueError(f"no {RESULT_SCHEMA} files in {' '.join(options['results'])}")
     hardware = options["hardware"] or find_hardware(options["results"])
     hardware_rows = load_hardware(hardware) if hardware else None
+    lowbit = load_lowbit(options["lowbit"]) if options.get("lowbit") else []
     names = options["names"].split(",") if options["names"] else None
     if options["action"] == "collect":
         if not options.get("out"):
@@ -44,12 +46,12 @@ def run(options: dict) -> None:
     if options["action"] == "values":
         if not options.get("out"):
             raise ValueError("missing --out: where should `qubocnn report values` write its LaTeX values?")
-        log.info("wrote %s from %d runs", write_values(results, hardware_rows, options["out"]), len(results))
+        log.info("wrote %s from %d runs", write_values(results, hardware_rows, options["out"], lowbit), len(results))
         return
     if not options["out_dir"]:
         raise ValueError(f"missing --out-dir: where should `qubocnn report {options['action']}` write?")
     if options["action"] == "tables":
-        tables = make_tables(results, hardware_rows)
+        tables = make_tables(results, hardware_rows, lowbit)
         unknown = sorted(set(names or ()) - set(TABLES))
         if unknown:
             raise ValueError(f"unknown table(s) {', '.join(unknown)}: choose from {', '.join(TABLES)}")

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -105,6 +106,35 @@ def _verdict(d: Difference) -> str:
     return {1: "holds", -1: "fails (rounding better)"}.get(d.sign, "undecided")
 
 
+@dataclass(frozen=True)
+class ClaimCase:
+    """The claim on one data set, grid and K for one annealer: its paired difference and verdict."""
+
+    dataset: str
+    preset: str
+    label: str
+    grid: str
+    bits: int
+    annealer: str
+    difference: Difference
+    verdict: str
+
+
+def claim_cases(records) -> list[ClaimCase]:
+    """The claim per data set, grid, K and annealer (and `certified`: what any search could add over
+    rounding): test accuracy annealer minus round in points, paired by seed."""
+    cases = []
+    for (dataset, preset, grid, bits), runs in _groups(records).items():
+        for annealer in (*ANNEALERS, "certified"):
+            d = [100 * (r["heads"][annealer]["test_accuracy"] - r["heads"]["round"]["test_accuracy"]) for r in runs
+                 if annealer in r["heads"] and "round" in r["heads"]]
+            if d:
+                paired_d = difference(d)
+                cases.append(ClaimCase(dataset, preset, _label(runs[0]), grid, bits, annealer, paired_d,
+                                       _verdict(paired_d)))
+    return cases
+
+
 def low_bit_claim_table(records) -> Table:
     """One row per data set, grid, K and annealer, and a summary row per annealer over all of them."""
     columns = ["claim", "data set", "grid", "K", "annealer", "annealer − round (points)", "seeds", "verdict"]
@@ -112,20 +142,13 @@ def low_bit_claim_table(records) -> Table:
                    "difference_standard_error", "seeds", "verdict"]
     rows, csv_rows = [], []
     tally = defaultdict(lambda: defaultdict(list))
-    for (dataset, preset, grid, bits), runs in _groups(records).items():
-        for annealer in (*ANNEALERS, "certified"):  # certified: what any search could add over rounding
-            pairs = [(r["heads"][annealer]["test_accuracy"], r["heads"]["round"]["test_accuracy"]) for r in runs
-                     if annealer in r["heads"] and "round" in r["heads"]]
-            if not pairs:
-                continue
-            d = [100 * (a - b) for a, b in pairs]
-            paired_d = difference(d)
-            error, verdict = paired_d.se, _verdict(paired_d)
-            tally[annealer][verdict].append(f"{dataset} {grid} K={bits}")
-            rows.append([CLAIM, _label(runs[0]), grid, str(bits), annealer,
-                         f"{np.mean(d):+.2f} ± {error:.2f}" if len(d) > 1 else f"{np.mean(d):+.2f}", str(len(d)),
-                         verdict])
-            csv_rows.append([CLAIM, dataset, preset, grid, bits, annealer, float(np.mean(d)), error, len(d), verdict])
+    for case in claim_cases(records):
+        d = case.difference
+        tally[case.annealer][case.verdict].append(f"{case.dataset} {case.grid} K={case.bits}")
+        rows.append([CLAIM, case.label, case.grid, str(case.bits), case.annealer,
+                     f"{d.mean:+.2f} ± {d.se:.2f}" if d.n > 1 else f"{d.mean:+.2f}", str(d.n), case.verdict])
+        csv_rows.append([CLAIM, case.dataset, case.preset, case.grid, case.bits, case.annealer, d.mean, d.se, d.n,
+                         case.verdict])
     summary = []
     for annealer, verdicts in tally.items():
         total = sum(len(v) for v in verdicts.values())

@@ -356,27 +356,29 @@ def collect_table(results: Sequence[dict]) -> Table:
                  columns, [[r[c] for c in columns] for r in records])
 
 
-# every table by name, built from the runs and the hardware file's rows (None without one)
+# every table by name, built from the runs, the hardware file's rows (None without one) and the
+# low-bit study's records (the claims tables' low-bit claim)
 TABLE_BUILDERS = {
-    "main_accuracy": lambda results, hardware: main_accuracy_table(results),
-    "baselines": lambda results, hardware: baselines_table(results),
-    "precision": lambda results, hardware: precision_table(results),
-    "annealing_gap": lambda results, hardware: annealing_gap_table(results),
-    "runtimes": lambda results, hardware: runtime_table(results),
+    "main_accuracy": lambda results, hardware, lowbit: main_accuracy_table(results),
+    "baselines": lambda results, hardware, lowbit: baselines_table(results),
+    "precision": lambda results, hardware, lowbit: precision_table(results),
+    "annealing_gap": lambda results, hardware, lowbit: annealing_gap_table(results),
+    "runtimes": lambda results, hardware, lowbit: runtime_table(results),
     "claims": claims_table,
     "claims_summary": claims_summary,
-    "qubo_sizes": lambda results, hardware: qubo_size_table(hardware),
-    "hardware_limits": lambda results, hardware: hardware_limits_table(),
-    "hardware_study": lambda results, hardware: hardware_study_table(results),
-    "qpu_precision": lambda results, hardware: qpu_precision_table(results),
+    "qubo_sizes": lambda results, hardware, lowbit: qubo_size_table(hardware),
+    "hardware_limits": lambda results, hardware, lowbit: hardware_limits_table(),
+    "hardware_study": lambda results, hardware, lowbit: hardware_study_table(results),
+    "qpu_precision": lambda results, hardware, lowbit: qpu_precision_table(results),
 }
 TABLES = tuple(TABLE_BUILDERS)
 HARDWARE_TABLES = ("qubo_sizes", "hardware_limits")  # made only with a hardware file
 
 
-def make_tables(results: Sequence[dict], hardware_rows: Sequence[dict] | None = None) -> dict[str, Table]:
+def make_tables(results: Sequence[dict], hardware_rows: Sequence[dict] | None = None,
+                lowbit: Sequence[dict] = ()) -> dict[str, Table]:
     """Every table; `qubo_sizes` and `hardware_limits` only with a hardware file's rows."""
     if not results:
         raise ValueError("no result files: nothing to tabulate")
-    return {name: build(results, hardware_rows) for name, build in TABLE_BUILDERS.items()
+    return {name: build(results, hardware_rows, lowbit) for name, build in TABLE_BUILDERS.items()
             if hardware_rows is not None or name not in HARDWARE_TABLES}

@@ -6,7 +6,8 @@ LaTeX with an error, so a renamed value cannot leave a stale number. Keys:
 - `acc/DATASET/PRESET/METHOD/K` (K `-` for baselines): mean test accuracy over seeds, points;
   `accpm/...`: mean ± sample standard deviation;
 - `diff/DATASET/PRESET/METHOD/K`: K's accuracy minus SGD's, paired by seed, ± standard error;
-- `claim/N/METHOD/PRESET`: the summary cell of claim N (1-based) in the reading of that method key;
+- `claim/N/METHOD/PRESET`: the summary cell of claim N (1-based; the low-bit claim last, its METHOD the
+  annealer) in the reading of that method key;
 - `slowdown/PRESET/METHOD`: the range over data sets of the training time at K = 20 over SGD's
   whole time (its learning-rate search included); `d/DATASET/PRESET`: the feature dimensions;
 - `runs`, `datasets`, `seeds`, `rule`, `chance/DATASET`, `classes|train|test/DATASET` (sizes),
@@ -23,7 +24,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from .. import outputs
-from .claims import CLAIMS, FIFTEEN_BITS, READINGS, Outcome, evaluate, presets, short, value_range
+from ..lowbit import ANNEALERS
+from .claims import (CLAIMS, FIFTEEN_BITS, LOW_BIT, READINGS, Outcome, evaluate, low_bit_reading, presets, short,
+                     value_range)
 from .formatting import MISSING, Table, latex_escape
 from .runs import bits_values, dataset_key, dataset_order, group_runs, mean_std, mean_timing
 from .statistics import RULE, paired
@@ -33,7 +36,9 @@ CLAIM_NAMES = {"accuracy rises monotonically with K": "accuracy rises with K",
                "10 bits is the practical minimum": "10 bits is the minimum",
                CLAIMS[3][0]: "20 bits matches SGD",
                CLAIMS[4][0]: "100-400x slower than SGD",
-               FIFTEEN_BITS: "15 bits fit an Advantage"}
+               FIFTEEN_BITS: "15 bits fit an Advantage",
+               LOW_BIT: "annealing beats rounding at K = 1-3 (not the paper's)"}
+CLAIM_ORDER = [c for c, *_ in CLAIMS] + [FIFTEEN_BITS, LOW_BIT]
 
 
 PRESET_KEYS = {"default": "default", "d=16": "clique"}  # the claims' preset columns as the runs name them
@@ -53,10 +58,11 @@ def summary_cell(outcome: Outcome) -> str:
     return f"{len(outcome.holds)} of {total}: {', '.join(short(d) for d in outcome.holds)}"
 
 
-def claims_summary(results: Sequence[dict], hardware_rows: Sequence[dict] | None = None) -> Table:
+def claims_summary(results: Sequence[dict], hardware_rows: Sequence[dict] | None = None,
+                   lowbit: Sequence[dict] = ()) -> Table:
     header = ["claim", "reading", "default preset", "paper scale (d=16)"]
     rows, starts, previous = [], [], None
-    for claim, reading, outcomes in evaluate(results, hardware_rows):
+    for claim, reading, outcomes in evaluate(results, hardware_rows, lowbit):
         if claim != previous:
             starts.append(len(rows))
             previous = claim
@@ -72,7 +78,8 @@ def _key(*parts) -> str:
     return "/".join("-" if p is None else str(p) for p in parts)
 
 
-def values(results: Sequence[dict], hardware_rows: Sequence[dict] | None = None) -> dict[str, str]:
+def values(results: Sequence[dict], hardware_rows: Sequence[dict] | None = None,
+           lowbit: Sequence[dict] = ()) -> dict[str, str]:
     """{key: LaTeX text} of every value the paper may quote."""
     groups = group_runs(results)
     found = {"runs": str(len(results)), "rule": latex_escape(RULE),
@@ -107,9 +114,10 @@ def values(results: Sequence[dict], hardware_rows: Sequence[dict] | None = None)
             if bits:
                 found[_key("bits", name, preset, noisy)] = ", ".join(map(str, bits))
                 found[_key("seeds", name, preset, noisy)] = str(len(groups[(dataset, noisy, bits[0])]))
-    reading_keys = {label: method for method, label in READINGS}
-    for claim, reading, outcomes in evaluate(results, hardware_rows):
-        number = [c for c, *_ in CLAIMS].index(claim) + 1 if claim != FIFTEEN_BITS else len(CLAIMS) + 1
+    reading_keys = {label: method for method, label in READINGS} | {
+        low_bit_reading(annealer): annealer for annealer in (*ANNEALERS, "certified")}
+    for claim, reading, outcomes in evaluate(results, hardware_rows, lowbit):
+        number = CLAIM_ORDER.index(claim) + 1
         for preset, outcome in outcomes.items():
             found[_key("claim", number, reading_keys.get(reading, reading), PRESET_KEYS[preset])] = \
                 latex_escape(summary_cell(outcome))
@@ -139,7 +147,7 @@ def to_latex(found: dict[str, str]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_values(results: Sequence[dict], hardware_rows, out: str | os.PathLike) -> Path:
+def write_values(results: Sequence[dict], hardware_rows, out: str | os.PathLike, lowbit: Sequence[dict] = ()) -> Path:
     """values.tex: every value the paper quotes."""
-    outputs.write_text(out, to_latex(values(results, hardware_rows)))
+    outputs.write_text(out, to_latex(values(results, hardware_rows, lowbit)))
     return Path(out)
