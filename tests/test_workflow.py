@@ -382,3 +382,21 @@ def test_hardware_target_exists_and_is_not_part_of_all(tmp_path):
     assert dry.returncode == 0 and "rule hardware" in dry.stdout
     full = dry_run_jobs(snakemake("-n", "--forceall", *EVERY_DATASET).stdout)
     assert "hardware" not in full  # not part of `all`
+
+
+def test_rule_times_sums_each_rules_jobs_from_a_snakemake_log(tmp_path):
+    """Per rule: the finished jobs' seconds from their start and end stamps; a job that never
+    finished is not counted; a file that is not a Snakemake log is refused in one line."""
+    log = tmp_path / "run.log"
+    log.write_text("[Wed Dec  2 19:53:08 2026]\nrule qubo:\n    output: a.json\n    jobid: 4\n\n"
+                   "[Wed Dec  2 19:53:09 2026]\nlocalrule features:\n    jobid: 5\n\n"
+                   "[Wed Dec  2 19:53:38 2026]\nFinished jobid: 4 (Rule: qubo)\n"
+                   "[Wed Dec  2 19:54:09 2026]\nFinished jobid: 5 (Rule: features)\n"
+                   "[Wed Dec  2 19:54:10 2026]\nrule qubo:\n    jobid: 6\n\n")
+    script = ROOT / "workflow" / "scripts" / "rule_times.py"
+    out = subprocess.run([sys.executable, str(script), str(log)], capture_output=True, text=True, check=True).stdout
+    assert "| features | 1 | 1.0 | 67 % | 60 | 60 |" in out and "| qubo | 1 | 0.5 | 33 % | 30 | 30 |" in out
+    assert "2 jobs, 1.5 job minutes in 1.0 minutes of wall time." in out
+    (tmp_path / "other.log").write_text("hello\n")
+    refused = subprocess.run([sys.executable, str(script), str(tmp_path / "other.log")], capture_output=True, text=True)
+    assert refused.returncode == 1 and refused.stderr.count("\n") == 1 and "no finished jobs" in refused.stderr
