@@ -242,11 +242,14 @@ def lowbit_files(study_name: str, s: dict, datasets: list[str]) -> list[str]:
             for grid in low["grids"] for bits in low["bits"] for seed in low["seeds"]]
 
 
+LOWBIT_TABLES = ("low_bit", "low_bit_claim")  # `qubocnn lowbit-report` writes these (qubocnn.report.lowbit)
+
+
 def lowbit_outputs(study_name: str, s: dict, datasets: list[str], figure_formats) -> list[str]:
     """What target `all` asks of the low-bit study: its table, claim and figure (none without runs)."""
     if not lowbit_files(study_name, s, datasets):
         return []
-    return [f"results/{study_name}/lowbit/tables/{name}.md" for name in ("low_bit", "low_bit_claim")] + [
+    return [f"results/{study_name}/lowbit/tables/{name}.md" for name in LOWBIT_TABLES] + [
         f"results/{study_name}/lowbit/figures/low_bit.{fmt}" for fmt in figure_formats]
 
 

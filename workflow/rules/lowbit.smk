@@ -6,7 +6,8 @@
 rule lowbit:
     """One low-bit experiment: a data set's features, grid, K and seed (qubocnn.lowbit)."""
     input:
-        "results/{study}/features/{dataset}-{preset}-seed{seed}.npz",
+        lambda wildcards: studies.features_file(wildcards.study, study_of(wildcards),
+                                                f"{wildcards.dataset}+{wildcards.preset}", wildcards.seed),
     output:
         "results/{study}/lowbit/{dataset}-{preset}/{grid}-K{bits}-seed{seed}.json",
     log:
@@ -33,7 +34,7 @@ rule lowbit_report:
         lambda wildcards: studies.lowbit_files(wildcards.study, study_of(wildcards),
                                               data_plan(wildcards.study).datasets),
     output:
-        tables=[f"results/{{study}}/lowbit/tables/{name}.{suffix}" for name in ("low_bit", "low_bit_claim")
+        tables=[f"results/{{study}}/lowbit/tables/{name}.{suffix}" for name in studies.LOWBIT_TABLES
                 for suffix in ("md", "csv")],
         figures=[f"results/{{study}}/lowbit/figures/low_bit.{fmt}" for fmt in FIGURE_FORMATS],
     log:
@@ -45,7 +46,7 @@ rule lowbit_report:
         "--figures-dir results/{wildcards.study}/lowbit/figures > {log} 2>&1 || {{ tail -n 1 {log} >&2; exit 1; }}"
 
 
-LOWBIT_REFERENCE = dict(tables=[f"results/full/lowbit/tables/{name}.{suffix}" for name in ("low_bit", "low_bit_claim")
+LOWBIT_REFERENCE = dict(tables=[f"results/full/lowbit/tables/{name}.{suffix}" for name in studies.LOWBIT_TABLES
                                 for suffix in ("md", "csv")],
                         figures=[f"figures/low_bit.{fmt}" for fmt in FIGURE_FORMATS])
 
