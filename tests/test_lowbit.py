@@ -123,6 +123,24 @@ def test_the_low_bit_claim_joins_the_claims_tables_per_data_set(record):
     assert any("1 of 2: better" in cell for row in summary.rows for cell in row)
 
 
+def test_gaps_where_the_optimum_is_not_proved_are_to_the_best_energy_known(record):
+    """A proved optimum's rows stay as stored; an unproved incumbent that a solver undercuts gives
+    that solver gap 0 (solved) and every other solver a gap of at least 0, on the same scale."""
+    copy = json.loads(json.dumps(record))
+    assert all(report.reference_gaps(copy, name) == copy["gaps"][name] for name in copy["gaps"])
+    certificate, rows = copy["certificates"][0], {name: copy["gaps"][name][0] for name in copy["gaps"]}
+    spread = 1.0  # E* - E_c of the made-up incumbent
+    certificate.update(proved=False, optimum=rows["round"]["energy"] + 0.5)
+    for row in rows.values():  # the stored rows as the experiment writes them against that incumbent
+        row.update(gap=row["energy"] - certificate["optimum"], relative_gap=(row["energy"] - certificate["optimum"]) / spread)
+    best = min(row["energy"] for row in rows.values())
+    for name in copy["gaps"]:
+        gap = report.reference_gaps(copy, name)[0]
+        assert gap["relative_gap"] >= 0
+        assert gap["relative_gap"] == pytest.approx((rows[name]["energy"] - best) / (spread - (certificate["optimum"] - best)))
+        assert gap["solved"] == (rows[name]["energy"] == best)
+
+
 def test_paired_rule():
     assert report.paired_verdict([1.0, 1.2, 0.9]) == "holds"
     assert report.paired_verdict([-1.0, -1.2, -0.9]) == "fails (rounding better)"

@@ -237,8 +237,8 @@ def lowbit_files(study_name: str, s: dict, datasets: list[str]) -> list[str]:
     low = s.get("low_bit")
     if not low:
         return []
-    return [f"results/{study_name}/lowbit/{dataset}-{low['preset']}/{grid}-K{bits}-seed{seed}.json"
-            for dataset in low["datasets"] if dataset in datasets
+    return [f"results/{study_name}/lowbit/{dataset}-{preset}/{grid}-K{bits}-seed{seed}.json"
+            for preset, part in low["presets"].items() for dataset in part["datasets"] if dataset in datasets
             for grid in low["grids"] for bits in low["bits"] for seed in low["seeds"]]
 
 
@@ -253,7 +253,9 @@ def lowbit_outputs(study_name: str, s: dict, datasets: list[str], figure_formats
         f"results/{study_name}/lowbit/figures/low_bit.{fmt}" for fmt in figure_formats]
 
 
-def lowbit_options(s: dict) -> str:
+def lowbit_options(s: dict, preset: str) -> str:
+    """A low-bit job's options; a preset's own node limit for the certified solver where it sets one."""
     low = s["low_bit"]
+    max_nodes = low["presets"][preset].get("max_nodes")
     return (f"--reads {low['reads']} --sweeps {low['sweeps']} --tabu-timeout {low['tabu_timeout']} "
-            f"--sqa-sweeps {low['sqa_sweeps']}")
+            f"--sqa-sweeps {low['sqa_sweeps']}" + (f" --max-nodes {max_nodes}" if max_nodes else ""))

@@ -16,7 +16,7 @@ rule lowbit:
         grid="offset|symmetric",
         bits=r"\d+",
     params:
-        options=lambda wildcards: studies.lowbit_options(study_of(wildcards)),
+        options=lambda wildcards: studies.lowbit_options(study_of(wildcards), wildcards.preset),
     resources:
         runtime=30,
     conda:

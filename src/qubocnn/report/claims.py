@@ -249,7 +249,9 @@ def claim_low_bit(cases: Sequence[ClaimCase]) -> Outcome:
     for dataset, found in by_dataset.items():
         better = [f"{c.grid} K={c.bits} {c.difference}" for c in found if c.difference.sign > 0]
         worse = [f"{c.grid} K={c.bits} {c.difference}" for c in found if c.difference.sign < 0]
-        measured.append(f"{short(dataset)}: better in {len(better)} of {len(found)}"
+        unproved = sum(not c.proved for c in found)
+        measured.append(f"{short(dataset)}" + (f" ({unproved} of {len(found)} cases with optima not all proved)"
+                                               if unproved else "") + f": better in {len(better)} of {len(found)}"
                         + (f" ({'; '.join(better)})" if better else "")
                         + (f", worse in {len(worse)} ({'; '.join(worse)})" if worse else ""))
         results.append((dataset, bool(better) and not worse,
