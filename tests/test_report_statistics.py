@@ -128,6 +128,13 @@ def test_report_values_from_a_collect_csv_and_tables_refuse_one(tmp_path):
     refused = subprocess.run([*qubocnn, "report", "tables", "--results", str(csv), "--out-dir", str(tmp_path)],
                              capture_output=True, text=True, cwd=ROOT)
     assert refused.returncode == 2 and "collect CSV" in refused.stderr
+    # the claims tables need one row per run: from the CSV they equal those from the runs themselves
+    from qubocnn.report.claims import claims_table
+
+    done = subprocess.run([*qubocnn, "report", "tables", "--results", str(csv), "--names", "claims",
+                           "--out-dir", str(tmp_path)], capture_output=True, text=True, cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "claims.md").read_text() == claims_table(runs).to_markdown()
 
 
 def test_paper_rule_runs_the_layout_check_after_latexmk():

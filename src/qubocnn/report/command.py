@@ -15,6 +15,8 @@ from .values import write_values
 
 log = logging.getLogger("qubocnn")
 
+SUMMARY_TABLES = ("claims", "claims_summary")  # tables a collect CSV's one row per run suffices for
+
 
 def run(options: dict) -> None:
     """`qubocnn report ACTION`: collect, tables, figures, values or readme."""
@@ -27,8 +29,12 @@ def run(options: dict) -> None:
     if not options["results"]:
         raise ValueError("give --results: result JSON files or directories")
     summaries = [path for path in options["results"] if str(path).endswith(".csv")]
-    if summaries and options["action"] != "values":
-        raise ValueError(f"{summaries[0]} is a collect CSV: only `qubocnn report values` reads one; give run results")
+    names = options["names"].split(",") if options["names"] else None
+    from_summary = options["action"] == "values" or (options["action"] == "tables" and names
+                                                      and set(names) <= set(SUMMARY_TABLES))
+    if summaries and not from_summary:
+        raise ValueError(f"{summaries[0]} is a collect CSV: only `qubocnn report values` and the tables "
+                         f"{', '.join(SUMMARY_TABLES)} (--names) read one; give run results")
     results = ([run for path in summaries for run in load_run_summaries(path)] if summaries else
                load_results(options["results"]))
     if not results:
@@ -36,7 +42,6 @@ def run(options: dict) -> None:
     hardware = options["hardware"] or find_hardware(options["results"])
     hardware_rows = load_hardware(hardware) if hardware else None
     lowbit = load_lowbit(options["lowbit"]) if options.get("lowbit") else []
-    names = options["names"].split(",") if options["names"] else None
     if options["action"] == "collect":
         if not options.get("out"):
             raise ValueError("missing --out: where should `qubocnn report collect` write its CSV?")
@@ -51,11 +56,10 @@ def run(options: dict) -> None:
     if not options["out_dir"]:
         raise ValueError(f"missing --out-dir: where should `qubocnn report {options['action']}` write?")
     if options["action"] == "tables":
-        tables = make_tables(results, hardware_rows, lowbit)
         unknown = sorted(set(names or ()) - set(TABLES))
         if unknown:
             raise ValueError(f"unknown table(s) {', '.join(unknown)}: choose from {', '.join(TABLES)}")
-        written = [path for name, table in tables.items() if names is None or name in names
+        written = [path for table in make_tables(results, hardware_rows, lowbit, names).values()
                    for path in write_table(table, options["out_dir"], options["latex_dir"])]
     else:
         unknown = sorted(set(names or ()) - set(FIGURES))

@@ -376,9 +376,9 @@ HARDWARE_TABLES = ("qubo_sizes", "hardware_limits")  # made only with a hardware
 
 
 def make_tables(results: Sequence[dict], hardware_rows: Sequence[dict] | None = None,
-                lowbit: Sequence[dict] = ()) -> dict[str, Table]:
-    """Every table; `qubo_sizes` and `hardware_limits` only with a hardware file's rows."""
+                lowbit: Sequence[dict] = (), names: Sequence[str] | None = None) -> dict[str, Table]:
+    """Every table (or those `names`); `qubo_sizes` and `hardware_limits` only with a hardware file's rows."""
     if not results:
         raise ValueError("no result files: nothing to tabulate")
     return {name: build(results, hardware_rows, lowbit) for name, build in TABLE_BUILDERS.items()
-            if hardware_rows is not None or name not in HARDWARE_TABLES}
+            if (hardware_rows is not None or name not in HARDWARE_TABLES) and (names is None or name in names)}
