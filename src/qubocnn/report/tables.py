@@ -189,19 +189,20 @@ def _setting_label(run: dict) -> str:
 def hardware_study_table(results: Sequence[dict]) -> Table:
     """The hardware study: training under the QPU control-error model, beside the same runs (solver,
     blocks, packing, chains, seeds) with zero errors and logistic regression on the same seeds (a
-    seed draws the features too, so only those compare); the noise's effect paired by seed; the
+    seed draws the features too, so only those compare); the noise's effect and the distance to
+    logistic regression paired by seed; the
     QPU calls of a run after packing and their QPU access time by D-Wave's timing model at the
     run's reads; the chain-break fraction when chains were modelled."""
     groups = group_runs(results)
     labels = dataset_labels(results)
     header = ["Dataset", "K", "mode", "setting", "blocks × variables", "problems per call", "test accuracy (%)",
               "noiseless, same path (%)", "noise − noiseless (points)", "logistic regression (%)",
-              "chain breaks (%)", "chains − logical (points)", "QPU calls", "reads", "QPU time (s)", "seeds"]
+              "− logistic regression (points)", "chain breaks (%)", "chains − logical (points)", "QPU calls", "reads", "QPU time (s)", "seeds"]
     csv_columns = ["dataset", "dataset_label", "bits", "mode", "setting", "chains", "num_blocks",
                    "variables_per_call", "problems_per_call", "test_accuracy_mean", "test_accuracy_std",
                    "train_loss_mean", "noiseless_test_accuracy_mean", "noiseless_test_accuracy_std", "noiseless_seeds",
                    "noise_minus_noiseless_mean", "noise_minus_noiseless_std", "logreg_test_accuracy_mean",
-                   "chain_break_fraction", "chains_minus_logical_mean", "chains_minus_logical_std", "qpu_calls", "num_reads", "qpu_access_time_s", "seeds"]
+                   "minus_logreg_mean", "minus_logreg_std", "chain_break_fraction", "chains_minus_logical_mean", "chains_minus_logical_std", "qpu_calls", "num_reads", "qpu_access_time_s", "seeds"]
     rows, csv_rows, starts, last = [], [], [], None
     for dataset, bits, method, runs in noise_run_groups(results):
         if dataset != last:
@@ -212,7 +213,8 @@ def hardware_study_table(results: Sequence[dict]) -> Table:
         seeds = {r.get("seed") for r in runs}
         partners = noiseless_partners(results, runs)
         noiseless, paired = mean_std([r["test_accuracy"] for r in partners]), paired_difference(runs, partners)
-        logreg = mean_std([r["test_accuracy"] for r in groups.get((dataset, "logreg", None), []) if r.get("seed") in seeds])
+        logreg_runs = [r for r in groups.get((dataset, "logreg", None), []) if r.get("seed") in seeds]
+        logreg, below_logreg = mean_std([r["test_accuracy"] for r in logreg_runs]), paired_difference(runs, logreg_runs)
         chains = bool(((runs[0].get("config") or {}).get("solver") or {}).get("qpu_chains"))
         sampler = _setting_label(runs[0])
         breaks = mean_std([(r.get("chains") or {}).get("mean_chain_break_fraction") for r in runs])[0]
@@ -223,13 +225,13 @@ def hardware_study_table(results: Sequence[dict]) -> Table:
         seconds = mean_std([r["qpu_budget"]["qpu_access_time_s"] for r in runs])[0]
         rows.append([labels[dataset], str(bits), _mode(method), sampler,
                      f"{blocks['num_blocks']} × {blocks['variables_per_call']}" if blocks else MISSING, str(per_call),
-                     fmt_pct(*acc), fmt_pct(*noiseless), fmt_diff(*paired), fmt_pct(*logreg),
+                     fmt_pct(*acc), fmt_pct(*noiseless), fmt_diff(*paired), fmt_pct(*logreg), fmt_diff(*below_logreg),
                      fmt_num(100 * breaks, ".2f") if chains else MISSING, fmt_diff(*chains_effect), fmt_num(calls, ".0f"),
                      str(budget["num_reads"]), fmt_num(seconds, ".3g"), str(acc[2])])
         csv_rows.append([dataset, labels[dataset], bits, _mode(method), sampler, chains,
                          blocks.get("num_blocks"), blocks.get("variables_per_call"), per_call, acc[0], acc[1], loss,
                          noiseless[0], noiseless[1], noiseless[2], paired[0], paired[1], logreg[0],
-                         breaks if chains else None, chains_effect[0], chains_effect[1], calls, budget["num_reads"], seconds, acc[2]])
+                         below_logreg[0], below_logreg[1], breaks if chains else None, chains_effect[0], chains_effect[1], calls, budget["num_reads"], seconds, acc[2]])
     return Table("hardware_study", "Training under the QPU control-error model: accuracy beside the same runs "
                  "(solver, blocks, packing, seeds) without the errors, the difference paired by seed, QPU calls "
                  "after packing and the QPU access time of one run at the reads stated (D-Wave's timing model)",
