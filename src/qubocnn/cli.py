@@ -23,7 +23,8 @@ from .solvers import SolverConfig
 from .train import TrainConfig
 
 # the files whose table blocks `qubocnn report readme` fills (qubocnn.report.readme)
-FILES_WITH_TABLES = ("README.md", "docs/findings.md", "docs/hardware-reference.md", "docs/annealer.md", "docs/workflow.md")
+FILES_WITH_TABLES = ("README.md", "docs/findings.md", "docs/hardware-reference.md", "docs/hardware.md", "docs/annealer.md",
+                     "docs/workflow.md")
 
 log = logging.getLogger("qubocnn")
 
