@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 
 from ..data import DATASETS
 from .formatting import MISSING, Table
-from .lowbit import CLAIM as LOW_BIT, ClaimCase, claim_cases
+from .lowbit_claims import CLAIM as LOW_BIT, ClaimCase, claim_cases
 from .runs import dataset_key, dataset_order, group_runs, mean_std, mean_timing
 from .statistics import RULE, Difference, at_chance, paired
 

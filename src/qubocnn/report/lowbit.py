@@ -18,19 +18,17 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from ..lowbit import ANNEALERS, LOWBIT_SCHEMA, SOLVED_TOLERANCE, SOLVER_NAMES
+from ..lowbit import LOWBIT_SCHEMA, SOLVED_TOLERANCE, SOLVER_NAMES
 from ..results import read_json
 from .formatting import MISSING, Table, fmt_pct
 from .loading import schema_files
-from .statistics import Difference, difference
+from .lowbit_claims import CLAIM, ClaimCase, _groups, _label, claim_cases, paired_verdict  # noqa: F401 (re-exported)
 
 HEADS = ("logreg", "ptq", *SOLVER_NAMES)
-CLAIM = "annealing finds better low-bit heads than rounding"
 
 
 def load_lowbit(paths) -> list[dict]:
@@ -43,17 +41,6 @@ def load_lowbit(paths) -> list[dict]:
             raise ValueError(f"{file} is not a {LOWBIT_SCHEMA} file (write one with `qubocnn lowbit`)")
         records.append(record)
     return records
-
-
-def _groups(records):
-    groups = defaultdict(list)
-    for r in records:
-        groups[(r["dataset"], r["preset"], r["grid"], r["bits"])].append(r)
-    return dict(sorted(groups.items()))
-
-
-def _label(record) -> str:
-    return f"{record['dataset_label']}, {record['preset']} (d={record['num_features']})"
 
 
 def _head(record, name):
@@ -116,47 +103,6 @@ def low_bit_table(records) -> Table:
 
 def _pct(value: float) -> str:
     return MISSING if math.isnan(value) else f"{100 * value:.3g}"
-
-
-def paired_verdict(differences) -> str:
-    """The claim's rule (module docstring) on per-seed differences."""
-    return _verdict(difference(list(differences)))
-
-
-def _verdict(d: Difference) -> str:
-    if d.n < 2:
-        return "undecided (one seed)"
-    return {1: "holds", -1: "fails (rounding better)"}.get(d.sign, "undecided")
-
-
-@dataclass(frozen=True)
-class ClaimCase:
-    """The claim on one data set, grid and K for one annealer: its paired difference and verdict."""
-
-    dataset: str
-    preset: str
-    label: str
-    grid: str
-    bits: int
-    annealer: str
-    difference: Difference
-    verdict: str
-    proved: bool  # every class optimum of every seed proved
-
-
-def claim_cases(records) -> list[ClaimCase]:
-    """The claim per data set, grid, K and annealer (and `certified`: what any search could add over
-    rounding): test accuracy annealer minus round in points, paired by seed."""
-    cases = []
-    for (dataset, preset, grid, bits), runs in _groups(records).items():
-        for annealer in (*ANNEALERS, "certified"):
-            d = [100 * (r["heads"][annealer]["test_accuracy"] - r["heads"]["round"]["test_accuracy"]) for r in runs
-                 if annealer in r["heads"] and "round" in r["heads"]]
-            if d:
-                paired_d = difference(d)
-                cases.append(ClaimCase(dataset, preset, _label(runs[0]), grid, bits, annealer, paired_d,
-                                       _verdict(paired_d), all(r["all_proved"] for r in runs)))
-    return cases
 
 
 def low_bit_claim_table(records) -> Table:
