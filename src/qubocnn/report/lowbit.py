@@ -26,7 +26,7 @@ from ..lowbit import LOWBIT_SCHEMA, SOLVED_TOLERANCE, SOLVER_NAMES
 from ..results import read_json
 from .formatting import MISSING, Table, fmt_pct
 from .loading import schema_files
-from .lowbit_claims import CLAIM, ClaimCase, _groups, _label, claim_cases, paired_verdict  # noqa: F401 (re-exported)
+from .lowbit_claims import CLAIM, claim_cases, record_groups, record_label
 
 HEADS = ("logreg", "ptq", *SOLVER_NAMES)
 
@@ -76,7 +76,7 @@ def low_bit_table(records) -> Table:
                    "test_accuracy_std", "relative_gap_median", "relative_gap_q1", "relative_gap_q3",
                    "solved_share", "seconds_per_qubo_median", "all_proved", "seeds", "scale_multiples"]
     rows, csv_rows, starts = [], [], []
-    for (dataset, preset, grid, bits), runs in _groups(records).items():
+    for (dataset, preset, grid, bits), runs in record_groups(records).items():
         starts.append(len(rows))
         proved = all(r["all_proved"] for r in runs)
         for name in HEADS:
@@ -91,7 +91,7 @@ def low_bit_table(records) -> Table:
             solved = float(np.mean([g["solved"] for g in gaps])) if gaps else math.nan
             seconds = float(np.median([g["seconds"] for g in gaps])) if gaps else math.nan
             label = name if name != "certified" else "certified" + ("" if proved else " (not all proved)")
-            rows.append([_label(runs[0]), grid, str(bits), label, fmt_pct(mean, std, len(heads)),
+            rows.append([record_label(runs[0]), grid, str(bits), label, fmt_pct(mean, std, len(heads)),
                          _pct(median), f"{_pct(q1)} – {_pct(q3)}" if gaps else MISSING,
                          f"{100 * solved:.0f} %" if gaps else MISSING,
                          f"{1000 * seconds:.2g}" if gaps else MISSING, str(len(heads))])
@@ -133,7 +133,7 @@ def low_bit_figure(records):
     from .figures import _pyplot
 
     plt = _pyplot()
-    groups = _groups(records)
+    groups = record_groups(records)
     panels = sorted({(d, p, g) for d, p, g, _ in groups})
     fig, axes = plt.subplots(len(panels), 2, figsize=(8.5, 2.6 * len(panels)), squeeze=False)
     colours = dict(zip(HEADS, plt.get_cmap("tab10").colors))  # the same head in the same colour in every panel
@@ -150,7 +150,7 @@ def low_bit_figure(records):
                 gaps = [np.median([g["relative_gap"] for r in groups[k] for g in reference_gaps(r, name)] or
                                   [math.nan]) for k in keys]
                 axes[row, 0].plot(bits, [100 * g + 1e-3 for g in gaps], **style)
-        label = _label(groups[keys[0]][0])
+        label = record_label(groups[keys[0]][0])
         axes[row, 0].set(yscale="log", xlabel="K", ylabel="median gap (%) + 0.001",
                          title=f"{label}, {grid}")
         axes[row, 1].set(xlabel="K", ylabel="test accuracy (%)", title=f"{label}, {grid}")

@@ -14,14 +14,14 @@ from .statistics import Difference, difference
 CLAIM = "annealing finds better low-bit heads than rounding"
 
 
-def _groups(records):
+def record_groups(records):
     groups = defaultdict(list)
     for r in records:
         groups[(r["dataset"], r["preset"], r["grid"], r["bits"])].append(r)
     return dict(sorted(groups.items()))
 
 
-def _label(record) -> str:
+def record_label(record) -> str:
     return f"{record['dataset_label']}, {record['preset']} (d={record['num_features']})"
 
 
@@ -55,13 +55,13 @@ def claim_cases(records) -> list[ClaimCase]:
     """The claim per data set, grid, K and annealer (and `certified`: what any search could add over
     rounding): test accuracy annealer minus round in points, paired by seed."""
     cases = []
-    for (dataset, preset, grid, bits), runs in _groups(records).items():
+    for (dataset, preset, grid, bits), runs in record_groups(records).items():
         for annealer in (*ANNEALERS, "certified"):
             d = [100 * (r["heads"][annealer]["test_accuracy"] - r["heads"]["round"]["test_accuracy"]) for r in runs
                  if annealer in r["heads"] and "round" in r["heads"]]
             if d:
                 paired_d = difference(d)
-                cases.append(ClaimCase(dataset, preset, _label(runs[0]), grid, bits, annealer, paired_d,
+                cases.append(ClaimCase(dataset, preset, record_label(runs[0]), grid, bits, annealer, paired_d,
                                        _verdict(paired_d), all(r["all_proved"] for r in runs)))
     return cases
 
