@@ -253,7 +253,7 @@ def main(argv=None):
     parser.add_argument("--bits", nargs="+", type=int, default=[20])
     parser.add_argument("--encodings", nargs="+", default=["trust"], choices=["trust", "box"])
     parser.add_argument("--reads", type=int, default=4)
-    parser.add_argument("--sweeps", type=int, default=200)
+    parser.add_argument("--sweeps", type=int, default=100)
     parser.add_argument("--repeats", type=int, default=10,
                         help="groups of `reads` reads for wsa and SA (one call of repeats x reads reads each)")
     parser.add_argument("--sa-max-variables", type=int, default=4000,

@@ -1,7 +1,8 @@
 """Two collect CSVs of the same study (`qubocnn report collect`, e.g. the committed
 results/full/tables/runs.csv before and after a change of kernel or defaults), paired run by run:
 per data set (and preset) and variant, the test accuracy after minus before (mean ± standard error over seeds, and the
-largest change of one seed, in points) and the ratio of solve times.
+largest change of one seed, in points). Times are not compared: runs recorded at different times
+share their machine differently; speed is measured side by side by train_speed.py and gap_study.py.
 
 Runs are paired by their path (data set, variant, mode, K and seed name one run), so only runs
 present in both files count. No annealing is run: the rows are arithmetic on recorded runs.
@@ -40,15 +41,14 @@ def rows(before: dict[str, dict], after: dict[str, dict]) -> list[str]:
     for path in sorted(before.keys() & after.keys()):
         groups[study_cell(path)].append((before[path], after[path]))
     lines = ["| data set | variant | runs | test acc. before (%) | after (%) | after − before (points) | largest |change| "
-             "(points) | solve time after / before |", "|---|---|---|---|---|---|---|---|"]
+             "(points) |", "|---|---|---|---|---|---|---|"]
     for (label, name), pairs in sorted(groups.items()):
         old = np.array([100 * float(b["test_accuracy"]) for b, _ in pairs])
         new = np.array([100 * float(a["test_accuracy"]) for _, a in pairs])
-        ratio = (sum(float(a["time_solve"]) for _, a in pairs) / sum(float(b["time_solve"]) for b, _ in pairs))
         change = difference(list(new - old))
         lines.append(f"| {label} | {name} | {len(pairs)} | {old.mean():.2f} | {new.mean():.2f} "
-                     f"| {change.mean:+.2f} ± {change.se:.2f} "
-                     f"| {np.abs(new - old).max():.2f} | {ratio:.2f} |")
+                     f"| {change.mean:+.2f}{f' ± {change.se:.2f}' if change.n > 1 else ' (1 seed)'} "
+                     f"| {np.abs(new - old).max():.2f} |")
     return lines
 
 

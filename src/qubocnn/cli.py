@@ -24,7 +24,7 @@ from .train import TrainConfig
 
 # the files whose table blocks `qubocnn report readme` fills (qubocnn.report.readme)
 FILES_WITH_TABLES = ("README.md", "docs/findings.md", "docs/hardware-reference.md", "docs/hardware.md", "docs/annealer.md",
-                     "docs/workflow.md")
+                     "docs/annealer-speed.md", "docs/workflow.md")
 
 log = logging.getLogger("qubocnn")
 
