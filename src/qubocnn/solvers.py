@@ -68,7 +68,7 @@ def block_size_value(value) -> int | None:
 class SolverConfig:
     name: str = option("wsa", f"{', '.join(SOLVERS)}", flag="solver")
     num_reads: int = option(4, "reads per QUBO", flag="reads")
-    num_sweeps: int = option(200, "sweeps per read", flag="sweeps")
+    num_sweeps: int = option(100, "sweeps per read", flag="sweeps")
     options: dict = option(help="extra sampler argument, e.g. annealing_time=20 or chain_strength=2",
                            default_factory=dict, flag="solver-option")
     qpu_noise: bool = option(False, "sample under the QPU control-error model: the QPU's h/J range scaling plus "
