@@ -107,3 +107,18 @@ def test_a_summary_table_without_keys_is_named_not_compared(tables):
     checks = {check.name: check for check in reproduce.compare_dirs(run, reference)}
     assert checks["claims"].rows == [] and "not compared" in checks["claims"].notes[0]
     assert checks["precision"].count("reproduced") == 2  # the keyed tables are still compared
+
+
+def test_runs_of_one_method_in_different_variant_folders_are_told_apart(tmp_path):
+    """The hardware study's noisy, noiseless and chains runs share method, K and seed; their run
+    files differ, and a study written elsewhere still matches the reference."""
+    columns = ["dataset", "method", "bits", "seed", "test_accuracy", "path"]
+    rows = [["digits", "qubo-trust-noise", 2, 0, accuracy, f"{{}}/runs/digits/{variant}/qubo-trust-K2-seed0.json"]
+            for variant, accuracy in (("qpu-model", 0.93), ("qpu-model-noiseless", 0.95))]
+    write(tmp_path / "ref" / "runs.csv", columns, [r[:-1] + [r[-1].format("results/run")] for r in rows])
+    moved = [r[:-1] + [r[-1].format("/elsewhere/study")] for r in rows]
+    write(tmp_path / "run" / "runs.csv", columns, [moved[0], moved[1][:-2] + [0.90, moved[1][-1]]])
+    (check,) = reproduce.compare_dirs(tmp_path / "run", tmp_path / "ref")
+    status = {r.key["run file"]: r.status for r in check.rows}
+    assert status == {"digits/qpu-model/qubo-trust-K2-seed0.json": "reproduced",
+                      "digits/qpu-model-noiseless/qubo-trust-K2-seed0.json": "differs"}

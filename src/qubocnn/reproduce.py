@@ -3,7 +3,8 @@
 `make run` ends with `qubocnn reproduce --run results/run/tables --reference results/full/tables
 --out results/run/reproduction.md`. Every CSV table the two directories share is matched on its key
 columns (data set, preset, method, mode, the hardware study's setting, K, seed, D-Wave system:
-those the table has); each row is "reproduced" (every compared number equal within a relative 1e-6, every text equal), "differs"
+those the table has; in a table of runs also the run file below its study's runs/ folder, which tells
+apart runs of one method in different variant folders, e.g. qpu-model and qpu-model-noiseless); each row is "reproduced" (every compared number equal within a relative 1e-6, every text equal), "differs"
 (the largest differences, in absolute and relative terms), "not run" (a reference row the run did
 not make, e.g. a data set it left out) or "no reference" (a row only the run has). Timings and
 paths depend on the machine and are not compared. A row that differs is printed as a warning.
@@ -21,7 +22,8 @@ from pathlib import Path
 
 from . import outputs
 
-KEY_COLUMNS = ("dataset", "preset", "method", "mode", "setting", "bits", "seed", "system")
+RUN_FILE = "run file"  # a key derived from a table's path column
+KEY_COLUMNS = ("dataset", "preset", "method", "mode", "setting", "bits", "seed", "system", RUN_FILE)
 # wall-clock measurements and file locations: never the same on two machines
 MACHINE_DEPENDENT = re.compile(r"^time_|_seconds$|_over_sgd$|^solve_fraction$|^path$")
 RTOL = 1e-6
@@ -101,9 +103,19 @@ def same_cell(run: str, reference: str) -> bool:
     return (math.isnan(a) and math.isnan(b)) or math.isclose(a, b, rel_tol=RTOL, abs_tol=1e-12)
 
 
+def run_file(path: str) -> str:
+    """A run's file below its study's runs/ folder: the same for one run in any study directory."""
+    parts = Path(path).parts
+    return "/".join(parts[len(parts) - parts[::-1].index("runs"):]) if "runs" in parts else path
+
+
 def compare_table(name: str, run_path: Path, reference_path: Path) -> TableCheck:
     run_columns, run_rows = read_table(run_path)
     ref_columns, ref_rows = read_table(reference_path)
+    if "path" in run_columns and "path" in ref_columns:
+        for row in run_rows + ref_rows:
+            row[RUN_FILE] = run_file(row["path"])
+        run_columns, ref_columns = run_columns + [RUN_FILE], ref_columns + [RUN_FILE]
     keys = [c for c in ref_columns if c in KEY_COLUMNS and c in run_columns]  # in the table's order
     common = [c for c in ref_columns if c in run_columns]
     compared = [c for c in common if c not in keys and not MACHINE_DEPENDENT.search(c)]
