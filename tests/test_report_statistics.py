@@ -50,6 +50,9 @@ def test_runtime_claim_is_not_decided_without_one_sgd_fit_timed_apart():
     apart = runs + [run("mnist", "sgd", None, s, 0.9, seconds=10.0, search=9.5, fit=0.5) for s in range(3)]
     outcome = claim_slowdown(group_runs(apart), ["mnist"], "qubo-trust")
     assert "200x one fit" in outcome.measured and outcome.holds == ["mnist"]
+    quick = runs + [run("mnist", "sgd", None, s, 0.9, seconds=10.0, search=5.0, fit=5.0) for s in range(3)]
+    outcome = claim_slowdown(group_runs(quick), ["mnist"], "qubo-trust")
+    assert outcome.holds == [] and outcome.verdict.startswith("does not hold: 20x one SGD fit (MNIST), below")
 
 
 def test_claims_name_the_untested_data_sets_and_the_jpeg_copy():

@@ -212,8 +212,10 @@ def claim_slowdown(groups, datasets, method, bits: int = 20) -> Outcome:
     results = [(d, d in inside, f"{r:.3g}x") for d, r in per_fit]
     outcome = _outcome(measured, results, [])
     if not inside:
-        outcome.verdict = (f"does not hold: {'faster' if max(ratios) < SLOWDOWN[0] else 'not'} "
-                           f"{value_range(ratios)} ({', '.join(short(d) for d, _ in per_fit)})")
+        side = "below" if max(ratios) < SLOWDOWN[0] else "above" if min(ratios) > SLOWDOWN[1] else "outside"
+        outcome.verdict = (f"does not hold: {value_range(ratios)} one SGD fit "
+                           f"({', '.join(short(d) for d, _ in per_fit)}), {side} the claimed "
+                           f"{SLOWDOWN[0]:g}-{SLOWDOWN[1]:g}x")
     outcome.verdict += "; wsa, not the paper's solver"
     return outcome
 
