@@ -152,8 +152,10 @@ def train_options(study: dict, folder: str, mode: str, variant: str) -> str:
 
 
 def _run_options(s: dict, mode: str, solver: str, accept: str = "improving") -> str:
+    # box runs anneal with box_sweeps where it is set (the rounding solver takes no sweeps)
+    sweeps = s.get("box_sweeps", s["sweeps"]) if mode == "box" and solver != "round" else s["sweeps"]
     return (f"--solver {solver} --accept {accept} "
-            f"--reads {s['reads']} --sweeps {s['sweeps']} --iterations {s['iterations']} "
+            f"--reads {s['reads']} --sweeps {sweeps} --iterations {s['iterations']} "
             f"--lam {s['lam']} --box-half-range {s['box_half_range']} --trust-half-range {s['trust_half_range']} "
             f"--trust-max-half-range {s['trust_max_half_range']} "
             f"--refinements {refinements_for(mode, s.get('refinements', 0))}")
