@@ -176,3 +176,11 @@ def test_a_missing_or_foreign_csv_is_refused_in_one_line(tmp_path):
     foreign.write_text("a,b\n1,2\n")
     with pytest.raises(ValueError, match="not a `qubocnn report collect` CSV"):
         load_run_summaries(foreign)
+
+
+def test_the_text_values_give_the_ratio_to_one_sgd_fit_beside_the_whole_search():
+    runs = [run("mnist", "qubo-trust", 20, s, 0.9, seconds=100.0) for s in range(3)]
+    runs += [run("mnist", "sgd", None, s, 0.9, seconds=50.0, search=40.0, fit=10.0) for s in range(3)]
+    found = values(runs)
+    assert (found["slowdown/default/qubo-trust"], found["perfit/default/qubo-trust"],
+            found["perfit/mnist/default/qubo-trust"]) == ("2x", "10x", "10x")

@@ -9,7 +9,10 @@ LaTeX with an error, so a renamed value cannot leave a stale number. Keys:
 - `claim/N/METHOD/PRESET`: the summary cell of claim N (1-based; the low-bit claim last, its METHOD the
   annealer) in the reading of that method key;
 - `slowdown/PRESET/METHOD`: the range over data sets of the training time at K = 20 over SGD's
-  whole time (its learning-rate search included); `d/DATASET/PRESET`: the feature dimensions;
+  whole time (its learning-rate search included); `perfit/PRESET/METHOD` and
+  `perfit/DATASET/PRESET/METHOD`: the same over one SGD fit at its chosen learning rate
+  (`timings.fit`, where the runs record it); `sweeps/METHOD` (qubo-box, qubo-trust): the sweeps per
+  read of its runs; `d/DATASET/PRESET`: the feature dimensions;
 - `runs`, `datasets`, `seeds`, `rule`, `chance/DATASET`, `classes|train|test/DATASET` (sizes),
   `bits/DATASET/PRESET[/METHOD]` (the K values run), `hw/d=D/variables|couplers` (one class at K = 15).
 `claims_summary` (a table of `qubocnn report tables`: the README's and the paper's) is the claims
@@ -85,6 +88,11 @@ def values(results: Sequence[dict], hardware_rows: Sequence[dict] | None = None,
     found = {"runs": str(len(results)), "rule": latex_escape(RULE),
              "datasets": str(len({r["dataset"] for r in results})),
              "seeds": str(len({r.get("seed") for r in results}))}
+    for method in ("qubo-box", "qubo-trust"):  # the sweeps per read its annealed runs used
+        sweeps = sorted({r["config"]["solver"]["num_sweeps"] for r in results if r["method"] == method
+                         and isinstance(r.get("config", {}).get("solver"), dict)})
+        if sweeps:
+            found[_key("sweeps", method)] = ", ".join(map(str, sweeps))
     for dataset in dataset_order(results):
         name, _, preset = dataset.partition(":")
         preset = preset or "default"
@@ -127,6 +135,14 @@ def values(results: Sequence[dict], hardware_rows: Sequence[dict] | None = None,
                       if groups.get((d, method, 20)) and groups.get((d, "sgd", None))]
             if ratios:
                 found[_key("slowdown", PRESET_KEYS[preset], method)] = latex_escape(value_range(ratios))
+            # against one SGD fit at its chosen rate (timings.fit), the claim's measure
+            fits = {d: mean_timing(groups[(d, "sgd", None)], "fit") for d in datasets if groups.get((d, method, 20))
+                    and groups.get((d, "sgd", None))}
+            per_fit = {d: mean_timing(groups[(d, method, 20)]) / fit for d, fit in fits.items() if fit > 0}
+            if per_fit:
+                found[_key("perfit", PRESET_KEYS[preset], method)] = latex_escape(value_range(list(per_fit.values())))
+                for dataset, ratio in per_fit.items():
+                    found[_key("perfit", dataset.split(":")[0], PRESET_KEYS[preset], method)] = f"{ratio:.3g}x"
         for dataset in datasets:
             dims = sorted({r["num_features"] for r in results if dataset_key(r) == dataset})
             found[_key("d", dataset.split(":")[0], PRESET_KEYS[preset])] = "/".join(map(str, dims))
