@@ -31,7 +31,7 @@ from ..lowbit import ANNEALERS
 from .claims import (CLAIMS, FIFTEEN_BITS, LOW_BIT, READINGS, Outcome, evaluate, low_bit_reading, presets, short,
                      value_range)
 from .formatting import MISSING, Table, latex_escape
-from .runs import bits_values, dataset_key, dataset_order, group_runs, mean_std, mean_timing
+from .runs import bits_values, dataset_key, dataset_order, group_runs, mean_std, mean_timing, method_key
 from .statistics import RULE, paired
 
 CLAIM_NAMES = {"accuracy rises monotonically with K": "accuracy rises with K",
@@ -89,7 +89,7 @@ def values(results: Sequence[dict], hardware_rows: Sequence[dict] | None = None,
              "datasets": str(len({r["dataset"] for r in results})),
              "seeds": str(len({r.get("seed") for r in results}))}
     for method in ("qubo-box", "qubo-trust"):  # the sweeps per read its annealed runs used
-        sweeps = sorted({r["config"]["solver"]["num_sweeps"] for r in results if r["method"] == method
+        sweeps = sorted({r["config"]["solver"]["num_sweeps"] for r in results if method_key(r) == method
                          and isinstance(r.get("config", {}).get("solver"), dict)})
         if sweeps:
             found[_key("sweeps", method)] = ", ".join(map(str, sweeps))
