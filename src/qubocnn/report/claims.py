@@ -178,8 +178,13 @@ def claim_matches_sgd(groups, datasets, method, bits: int = 20) -> Outcome:
     return _outcome([f"K={bits} − SGD: " + "; ".join(measured)] if measured else [], results, untested)
 
 
+def ratio_text(value: float) -> str:
+    """Two significant digits, without an exponent (101 is "101", not "1e+02")."""
+    return f"{value:.0f}" if value >= 100 else f"{value:.2g}"
+
+
 def value_range(values: Sequence[float]) -> str:
-    low, high = f"{min(values):.2g}", f"{max(values):.2g}"
+    low, high = ratio_text(min(values)), ratio_text(max(values))
     return f"{low}x" if low == high else f"{low}-{high}x"
 
 

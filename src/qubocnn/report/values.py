@@ -11,8 +11,7 @@ LaTeX with an error, so a renamed value cannot leave a stale number. Keys:
 - `slowdown/PRESET/METHOD`: the range over data sets of the training time at K = 20 over SGD's
   whole time (its learning-rate search included); `perfit/PRESET/METHOD` and
   `perfit/DATASET/PRESET/METHOD`: the same over one SGD fit at its chosen learning rate
-  (`timings.fit`, where the runs record it); `sweeps/METHOD` (qubo-box, qubo-trust): the sweeps per
-  read of its runs; `d/DATASET/PRESET`: the feature dimensions;
+  (`timings.fit`, where the runs record it); `d/DATASET/PRESET`: the feature dimensions;
 - `runs`, `datasets`, `seeds`, `rule`, `chance/DATASET`, `classes|train|test/DATASET` (sizes),
   `bits/DATASET/PRESET[/METHOD]` (the K values run), `hw/d=D/variables|couplers` (one class at K = 15).
 `claims_summary` (a table of `qubocnn report tables`: the README's and the paper's) is the claims
@@ -31,7 +30,7 @@ from ..lowbit import ANNEALERS
 from .claims import (CLAIMS, FIFTEEN_BITS, LOW_BIT, READINGS, Outcome, evaluate, low_bit_reading, presets, short,
                      value_range)
 from .formatting import MISSING, Table, latex_escape
-from .runs import bits_values, dataset_key, dataset_order, group_runs, mean_std, mean_timing, method_key
+from .runs import bits_values, dataset_key, dataset_order, group_runs, mean_std, mean_timing
 from .statistics import RULE, paired
 
 CLAIM_NAMES = {"accuracy rises monotonically with K": "accuracy rises with K",
@@ -88,11 +87,6 @@ def values(results: Sequence[dict], hardware_rows: Sequence[dict] | None = None,
     found = {"runs": str(len(results)), "rule": latex_escape(RULE),
              "datasets": str(len({r["dataset"] for r in results})),
              "seeds": str(len({r.get("seed") for r in results}))}
-    for method in ("qubo-box", "qubo-trust"):  # the sweeps per read its annealed runs used
-        sweeps = sorted({r["config"]["solver"]["num_sweeps"] for r in results if method_key(r) == method
-                         and isinstance(r.get("config", {}).get("solver"), dict)})
-        if sweeps:
-            found[_key("sweeps", method)] = ", ".join(map(str, sweeps))
     for dataset in dataset_order(results):
         name, _, preset = dataset.partition(":")
         preset = preset or "default"
