@@ -120,7 +120,7 @@ def main() -> None:
         tmp = args.markdown + ".tmp"
         with open(tmp, "w") as fp:
             fp.write(f"<!-- python benchmarks/train_speed.py {' '.join(sys.argv[1:])}; {stamp}, "
-                     f"{os.cpu_count()}-core machine (note its load beside this line); rows one after another in one process -->"
+                     f"{os.cpu_count()}-core machine, its load not recorded; rows one after another in one process -->"
                      f"\n\n{text}")
         os.replace(tmp, args.markdown)
 
