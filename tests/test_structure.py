@@ -2,6 +2,8 @@
 truth for option defaults (the config dataclasses), which the CLI and the workflow's config follow."""
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 import yaml
@@ -59,6 +61,15 @@ def test_no_import_cycle():
     for name in graph:
         if name not in state:
             visit(name, [name])
+
+
+def test_the_command_line_starts_without_torch_or_scikit_learn():
+    """Every workflow job is one `qubocnn` process: torch and scikit-learn load only in the commands
+    that use them (features, baselines, low-bit), not in a QUBO training run's start-up."""
+    code = ("import sys, qubocnn.cli, qubocnn.runspec, qubocnn.train; "
+            "print(sorted({'torch', 'torchvision', 'sklearn'} & set(sys.modules)))")
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert loaded.strip() == "[]"
 
 
 def test_cli_defaults_are_the_config_dataclasses():

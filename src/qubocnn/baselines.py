@@ -14,10 +14,11 @@ from __future__ import annotations
 import time
 
 import numpy as np
-import torch
-from sklearn.linear_model import LogisticRegression, Ridge
 
 from . import surrogate
+
+# torch and scikit-learn load where they are used: every command line job imports this module (via
+# qubocnn.lowbit), and torch alone costs seconds of start-up that a QUBO run does not need.
 
 METHODS = ("sgd", "logreg", "ridge")
 
@@ -31,6 +32,7 @@ def sgd_head(X, labels, num_classes, lam, *, lr=0.1, momentum=0.9, epochs=20, ba
     """Minibatch SGD on the mean cross-entropy, learning rate decayed to zero on a cosine schedule
     (a convex problem: the decay is what lets SGD converge instead of hovering at its noise floor);
     weight decay lam on W and bias alike (as in L)."""
+    import torch
     from tqdm.auto import tqdm
 
     generator = torch.Generator().manual_seed(seed)
@@ -78,6 +80,8 @@ def logreg_head(X, labels, num_classes, lam, *, max_iter=2000, tol=1e-8) -> tupl
     """The minimiser of L. scikit-learn fits one coefficient row w for two classes (logit w^T x);
     L's minimiser is then (-w/2, w/2), since at the optimum of L the two columns are opposite and
     its penalty lam/2 (|w_0|^2 + |w_1|^2) = lam/4 |w|^2: hence C = 2/(N lam) there."""
+    from sklearn.linear_model import LogisticRegression
+
     present = np.unique(labels)
     binary = len(present) == 2
     model = LogisticRegression(C=(2.0 if binary else 1.0) / (len(X) * lam), fit_intercept=False,
@@ -92,6 +96,8 @@ def logreg_head(X, labels, num_classes, lam, *, max_iter=2000, tol=1e-8) -> tupl
 
 
 def ridge_head(X, labels, num_classes, lam) -> tuple[np.ndarray, list[float]]:
+    from sklearn.linear_model import Ridge
+
     model = Ridge(alpha=len(X) * lam, fit_intercept=False, solver="cholesky")
     model.fit(X, surrogate.one_hot(labels, num_classes))
     W = model.coef_.T.copy()
@@ -117,6 +123,8 @@ def fit_baseline(method, x_train, y_train, x_test, y_test, num_classes, lam, see
     started = time.perf_counter()
     extra = {}
     if method == "sgd":
+        import torch
+
         torch.manual_seed(seed)
         learning_rates = [float(lr) for lr in learning_rates]
         if not learning_rates or min(learning_rates) <= 0:
