@@ -153,3 +153,21 @@ def test_bad_packing_options_exit_2_with_one_line(capsys):
     assert main(["train", "--dataset", "digits", "--solver", "wsa", "--pack", "2", "--no-progress",
                  "--out", "/tmp/never.json"]) == 2
     assert "--pack" in capsys.readouterr().err
+
+
+def test_disjoint_cliques_are_kept_on_disk_and_a_bad_cache_file_is_found_again(tmp_path, monkeypatch):
+    monkeypatch.setenv("QUBOCNN_CACHE", str(tmp_path))
+    embedding._disjoint_cliques.cache_clear()
+    found = embedding.disjoint_clique_embeddings(34, 3)
+    (stored,) = (tmp_path / "disjoint_cliques").iterdir()
+    embedding._disjoint_cliques.cache_clear()
+    assert embedding.disjoint_clique_embeddings(34, 3) == found  # read back from the file
+    # a file that does not hold disjoint chains (a truncated write, an edit) is not trusted
+    chains = [[[0]] * 34] * 3
+    for text in ("{not json", "[]", str(chains).replace("'", '"')):
+        stored.write_text(text)
+        embedding._disjoint_cliques.cache_clear()
+        assert embedding.disjoint_clique_embeddings(34, 3) == found
+    embedding._disjoint_cliques.cache_clear()
+    qubits = [q for emb in found for chain in emb.values() for q in chain]
+    assert len(found) == 3 and len(set(qubits)) == len(qubits)

@@ -35,11 +35,15 @@ qubocnn.qpu.
 
 from __future__ import annotations
 
+import json
+import os
 import warnings
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 
+from . import outputs
 from .qubo import DEFAULT_BOX_HALF_RANGE, problem_size
 from .surrogate import DEFAULT_LAM
 
@@ -145,9 +149,43 @@ def disjoint_cliques_on(graph, variables: int, count: int) -> tuple[tuple[tuple[
     return tuple(found)
 
 
+def cache_folder() -> Path:
+    """Where computed embeddings are kept between processes: $QUBOCNN_CACHE, else the user cache
+    folder (inside the virtual environment when one is active, as busclique's own cache)."""
+    import homebase
+
+    return Path(os.environ.get("QUBOCNN_CACHE") or homebase.user_cache_dir("qubocnn", "qubocnn"))
+
+
+def _cached_cliques(path: Path, variables: int, count: int, system: str):
+    """The disjoint cliques stored at `path`, or None when the file is missing or does not hold up
+    to `count` disjoint chains sets of `variables` chains on `system`'s qubits (then they are found again)."""
+    try:
+        found = tuple(tuple(tuple(int(q) for q in chain) for chain in emb) for emb in json.loads(path.read_text()))
+    except (OSError, ValueError, TypeError):
+        return None
+    qubits = [q for emb in found for chain in emb for q in chain]
+    nodes = hardware_graph(system).nodes
+    if (not 0 < len(found) <= count or any(len(emb) != variables or not all(emb) for emb in found)
+            or len(set(qubits)) != len(qubits) or not all(q in nodes for q in qubits)):
+        return None
+    return found
+
+
 @lru_cache(maxsize=None)
 def _disjoint_cliques(variables: int, count: int, system: str) -> tuple[tuple[tuple[int, ...], ...], ...]:
-    return disjoint_cliques_on(hardware_graph(system), variables, count)
+    # busclique on a graph with qubits removed has no cache of its own and takes seconds per clique:
+    # the result on the perfect-yield graph is kept on disk, so that every run of a study (one process
+    # each) does not search again
+    path = cache_folder() / "disjoint_cliques" / f"{system}-{variables}x{count}.json"
+    found = _cached_cliques(path, variables, count, system)
+    if found is None:
+        found = disjoint_cliques_on(hardware_graph(system), variables, count)
+        try:
+            outputs.write_text(path, json.dumps(found))
+        except OSError:  # a cache that cannot be written: search again next time
+            pass
+    return found
 
 
 def disjoint_clique_embeddings(variables: int, count: int, system: str = DEFAULT_SYSTEM) -> list[dict[int, list[int]]]:
