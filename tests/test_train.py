@@ -221,3 +221,20 @@ def test_sgd_records_its_tuned_learning_rate(digits_features):
     assert [row["lr"] for row in grid] == [1e-4, 0.1]
     best = max(grid, key=lambda row: row["validation_accuracy"])
     assert result["sgd"]["chosen"]["lr"] == best["lr"] == 0.1  # 1e-4 for 5 epochs barely moves from W = 0
+
+
+def test_sgd_heads_side_by_side_are_the_runs_alone_bit_for_bit(digits_features):
+    """The learning-rate search trains its heads together on shared minibatches; each must be the
+    head a run at that rate alone gives, a diverging rate (100) included."""
+    from qubocnn import surrogate
+    from qubocnn.baselines import sgd_heads
+
+    f = digits_features
+    X = surrogate.add_bias(f.x_train)
+    rates = [0.003, 0.3, 100.0]
+    together = sgd_heads(X, f.y_train, f.num_classes, 1e-3, rates, epochs=3, seed=4)
+    for lr, (W, losses) in zip(rates, together):
+        ((W_alone, losses_alone),) = sgd_heads(X, f.y_train, f.num_classes, 1e-3, [lr], epochs=3, seed=4)
+        np.testing.assert_array_equal(W, W_alone)
+        np.testing.assert_array_equal(losses, losses_alone)
+    assert np.isfinite(together[0][1][-1]) and together[0][1][-1] < together[0][1][0]

@@ -46,11 +46,11 @@ OWN = {
     "train": [OUT],
     "predict": [("head", None, "head file that `qubocnn train --out RUN.json` wrote (RUN.head.npz)", {}), OUT],
     "baseline": [("method", "sgd", "sgd, logreg or ridge", {}),
-                 ("epochs", None, "sgd: epochs (default: baselines.sgd_head's)", {"type": int}),
+                 ("epochs", None, "sgd: epochs (default: baselines.sgd_heads')", {"type": int}),
                  ("lr", None, "sgd: comma-separated learning rates, chosen on a validation split (one value: no "
                               "tuning; default: baselines.SGD_LEARNING_RATES)", {}),
-                 ("momentum", None, "sgd: momentum (default: baselines.sgd_head's)", {"type": float}),
-                 ("batch_size", None, "sgd: minibatch size (default: baselines.sgd_head's)", {"type": int}),
+                 ("momentum", None, "sgd: momentum (default: baselines.sgd_heads')", {"type": float}),
+                 ("batch_size", None, "sgd: minibatch size (default: baselines.sgd_heads')", {"type": int}),
                  ("validation_fraction", None, "sgd: share of the training set used to choose the learning rate "
                                                "(default: baselines.SGD_VALIDATION_FRACTION)", {"type": float}),
                  OUT],
