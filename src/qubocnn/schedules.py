@@ -18,6 +18,28 @@ from .qubo import ClassQubo
 COEFFICIENT_REL_TOL = 1e-9
 
 
+class _CurvatureScales:
+    """The |H| statistics coefficient_scales needs, which depend on the curvature alone: computed
+    once per curvature array (a training run shares one H across every class and iteration; the
+    sort is most of a call's cost). Kept for the last curvature seen, by identity, as
+    solvers.RoundingSolver keeps its factorisation."""
+
+    def __init__(self):
+        self._last = (None, None)
+
+    def of(self, H: np.ndarray):
+        last_H, statistics = self._last
+        if last_H is not H:
+            absH = np.abs(H)
+            statistics = (absH.sum(axis=1), np.diag(absH).copy(), np.sort(absH[~np.eye(len(H), dtype=bool)]),
+                          np.sort(np.diag(absH)))
+            self._last = (H, statistics)
+        return statistics
+
+
+_curvature_scales = _CurvatureScales()
+
+
 def coefficient_scales(problem: ClassQubo, rel_tol: float = COEFFICIENT_REL_TOL) -> tuple[float, float]:
     """(largest single-flip energy change bound, smallest significant |coefficient|) of the dense
     QUBO, computed from its structure in O(d^2 K) without building the n x n matrix.
@@ -25,18 +47,18 @@ def coefficient_scales(problem: ClassQubo, rel_tol: float = COEFFICIENT_REL_TOL)
     Off-diagonal coefficients are delta^2 2^(k+m) H_jl; diagonal ones delta^2 4^k H_jj / 2 +
     delta 2^k (g + H s)_j."""
     H, delta, K = problem.curvature, problem.delta, problem.bits
-    absH = np.abs(H)
+    abs_row_sums, abs_diagonal, off_diagonal_sorted, diagonal_sorted = _curvature_scales.of(H)
     p = 2.0 ** np.arange(K)
     linear = problem.gradient + H @ problem.shift
     diagonal = (delta**2 * np.outer(np.diag(H), p * p) / 2 + delta * np.outer(linear, p)).ravel()
     # sum over every other bit (l, m) of |Q_(j,k),(l,m)| = delta^2 2^k (sum_l |H_jl| (2^K - 1) - |H_jj| 2^k)
-    row_sums = delta**2 * p * ((absH.sum(axis=1) * (2.0**K - 1))[:, None] - np.outer(np.diag(absH), p))
+    row_sums = delta**2 * p * ((abs_row_sums * (2.0**K - 1))[:, None] - np.outer(abs_diagonal, p))
     max_flip = float(np.max(np.abs(diagonal) + row_sums.ravel()))
     # Off-diagonal magnitudes delta^2 2^(k+m) |H_jl|: any 0 <= k+m <= 2K-2 for j != l, and
     # 1 <= k+m <= 2K-3 within one parameter (k != m). Per exponent, the smallest significant one is
     # found by bisection in the sorted |H| values, without listing all O(d^2 K^2) coefficients.
     exponents = delta**2 * 2.0 ** np.arange(2 * K - 1)
-    groups = [(np.sort(absH[~np.eye(len(H), dtype=bool)]), exponents), (np.sort(np.diag(absH)), exponents[1:2 * K - 2])]
+    groups = [(off_diagonal_sorted, exponents), (diagonal_sorted, exponents[1:2 * K - 2])]
     groups = [(values, scales) for values, scales in groups if len(values) and len(scales)]
     diagonal = np.abs(diagonal)
     threshold = rel_tol * max(diagonal.max(), *(values[-1] * scales[-1] for values, scales in groups))
