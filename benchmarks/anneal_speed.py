@@ -31,9 +31,11 @@ Rows per problem:
   doubling the sweeps from `sweeps` up to 64x (or the note that it did not within them).
 - round: the continuous minimiser rounded to the grid, then steepest single-bit descent.
 
-Verdict "wsa >= SA": the existing statistical test (tests/test_wsa.py) at equal reads x sweeps: the
-median over the groups of each group's best energy of wsa no worse than SA's by more than 5% of |E*|, and a
-two-sample KS test on the final energies of all reads with p > 1e-3.
+Verdict "wsa >= SA", at equal reads x sweeps, against the group-to-group noise: each group's best
+energy (`--repeats` groups of `reads` reads per solver) is one sample; wsa fails if a one-sided
+Mann-Whitney test finds its group bests higher than SA's (p < 0.01), or if a two-sample KS test on
+the final energies of all reads tells the two chains apart (p < 1e-3), as in tests/test_wsa.py. The
+note gives the difference of the median group bests beside their interquartile range, in |E*|.
 """
 
 from __future__ import annotations
@@ -45,7 +47,7 @@ import sys
 import time
 
 import numpy as np
-from scipy.stats import ks_2samp
+from scipy.stats import ks_2samp, mannwhitneyu
 
 from qubocnn import surrogate
 from qubocnn.qubo import ClassQubo, box_encoding, dense_qubo, to_bqm, trust_encoding
@@ -186,7 +188,8 @@ def benchmark(problem, args):
     # `repeats` groups of `reads` reads in one call (as in tests/test_wsa.py): time per group of reads
     wsa_seconds, wsa_energies = run_wsa(problem, reads * args.repeats, sweeps, br, args.seed)
     wsa_seconds /= args.repeats
-    wsa_best = float(np.median(wsa_energies.reshape(args.repeats, reads).min(axis=1)))
+    wsa_groups = wsa_energies.reshape(args.repeats, reads).min(axis=1)
+    wsa_best = float(np.median(wsa_groups))
     rows.append(("wsa", wsa_seconds, wsa_seconds / attempts, wsa_best, f"per {reads} reads, {args.repeats} groups"))
 
     ref_seconds, identical = run_reference(problem, reads, sweeps, br, args.seed)
@@ -198,16 +201,19 @@ def benchmark(problem, args):
     if n <= args.sa_max_variables:
         build, sample, sa_energies = run_sa(problem, reads * args.repeats, sweeps, br, args.seed)
         sample /= args.repeats
-        sa_best = float(np.median(sa_energies.reshape(args.repeats, reads).min(axis=1)))
+        sa_groups = sa_energies.reshape(args.repeats, reads).min(axis=1)
+        sa_best = float(np.median(sa_groups))
         rows.append(("dwave-samplers SA, sampling", sample, sample / attempts, sa_best,
                      f"{sample / wsa_seconds:.0f}x wsa's time"))
         rows.append(("dwave-samplers SA, BQM build + sampling", build + sample, (build + sample) / attempts, None,
                      f"{(build + sample) / wsa_seconds:.0f}x wsa's time"))
         e_star = continuous_optimum(problem)
-        not_worse = wsa_best <= sa_best + 0.05 * abs(e_star)
+        worse_p = mannwhitneyu(wsa_groups, sa_groups, alternative="greater").pvalue
         p_value = ks_2samp(wsa_energies, sa_energies).pvalue
-        verdict = (f"{'pass' if not_worse and p_value > 1e-3 else 'FAIL'} (median best wsa - SA = "
-                   f"{(wsa_best - sa_best) / abs(e_star):+.3g} |E*|, KS p = {p_value:.2g})")
+        spread = np.subtract(*np.percentile(np.concatenate([wsa_groups, sa_groups]), [75, 25])) / abs(e_star)
+        verdict = (f"{'pass' if worse_p >= 0.01 and p_value >= 1e-3 else 'FAIL'} (median group best wsa - SA = "
+                   f"{(wsa_best - sa_best) / abs(e_star):+.3g} |E*|, group bests' IQR {spread:.3g} |E*|; "
+                   f"wsa worse: Mann-Whitney p = {worse_p:.2g}; same chain: KS p = {p_value:.2g})")
     else:
         rows.append(("dwave-samplers SA", None, None, None, "skipped (n above --sa-max-variables)"))
 
