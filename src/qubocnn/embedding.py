@@ -158,8 +158,9 @@ def cache_folder() -> Path:
 
 
 def _cached_cliques(path: Path, variables: int, count: int, system: str):
-    """The disjoint cliques stored at `path`, or None when the file is missing or does not hold up
-    to `count` disjoint chains sets of `variables` chains on `system`'s qubits (then they are found again)."""
+    """The disjoint cliques stored at `path`, or None (then they are searched again) when the file is
+    missing or does not hold 1 to `count` embeddings of `variables` non-empty chains each, all on
+    distinct qubits of `system`'s graph."""
     try:
         found = tuple(tuple(tuple(int(q) for q in chain) for chain in emb) for emb in json.loads(path.read_text()))
     except (OSError, ValueError, TypeError):
