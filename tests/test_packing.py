@@ -9,7 +9,7 @@ import pytest
 
 from qubocnn import embedding, qpu
 from qubocnn.cli import main
-from qubocnn.packing import ParallelEmbeddingComposite
+from qubocnn.packing import ParallelEmbeddingComposite, disjoint_union
 from qubocnn.qpu_noise import ControlErrorComposite
 from qubocnn.qubo import ClassQubo, trust_encoding
 from qubocnn.results import read_result
@@ -171,3 +171,18 @@ def test_disjoint_cliques_are_kept_on_disk_and_a_bad_cache_file_is_found_again(t
     embedding._disjoint_cliques.cache_clear()
     qubits = [q for emb in found for chain in emb.values() for q in chain]
     assert len(found) == 3 and len(set(qubits)) == len(qubits)
+
+
+def test_a_disjoint_union_is_the_models_added_one_by_one_and_overlaps_are_refused():
+    rng = np.random.default_rng(3)
+    parts = [dimod.BQM(rng.normal(size=(5, 5)), "BINARY", offset=rng.normal()) for _ in range(3)]
+    parts = [p.relabel_variables({v: (i, v) for v in p.variables}, inplace=False) for i, p in enumerate(parts)]
+    parts.append(dimod.BQM({("s", 0): 0.5}, {(("s", 0), ("s", 1)): -1.0}, 0.25, "SPIN"))
+    added = dimod.BQM("BINARY")
+    for part in parts:
+        added.update(part)
+    union = disjoint_union(parts, dimod.BINARY)
+    assert list(union.variables) == list(added.variables) and union == added
+    assert union.offset == added.offset
+    with pytest.raises(ValueError, match="disjoint"):
+        disjoint_union(parts[:2] + parts[:1], dimod.BINARY)

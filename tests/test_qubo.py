@@ -31,6 +31,20 @@ def test_qubo_energy_equals_the_surrogate_it_encodes(small_problem_data, bits):
         np.testing.assert_allclose(bqm.energies((b, range(problem.num_variables))), u, atol=1e-9 * scale)
 
 
+@pytest.mark.parametrize("bits", [1, 7, 20])
+def test_answers_read_from_integers_are_the_answers_read_from_bits_exactly(small_problem_data, bits):
+    # the annealer hands back integers and decodes only its best read: the same numbers as via bits
+    X, y, W = small_problem_data
+    for problem in problems(X, y, W, bits):
+        v = np.random.default_rng(bits).integers(0, 2**bits, size=(30, problem.encoding.num_params))
+        b = qubo.integers_to_bits(v, bits)
+        assert np.array_equal(problem.integer_energies(v), problem.energies(b))
+        assert np.array_equal(problem.encoding.decode_integers(v), problem.encoding.decode(b))
+        assert np.array_equal(problem.encoding.integers_on_edge(v), problem.encoding.on_edge(b))
+        assert problem.encoding.integers_on_edge(np.array([0, 2**bits - 1, 2**bits // 2])).tolist() == \
+            [True, True, bits == 1]
+
+
 def test_trust_grid_contains_the_current_weights(small_problem_data):
     X, y, W = small_problem_data
     for bits in (1, 3, 12):

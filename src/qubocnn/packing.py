@@ -38,6 +38,28 @@ def _sizes_own_schedule(child) -> bool:
                                                               or child.j_step)
 
 
+def disjoint_union(parts, vartype) -> dimod.BinaryQuadraticModel:
+    """The sum of BQMs over disjoint variables, built from their numpy vectors: the same model, with
+    the variables in the same order, as adding them one by one with `update` (which goes through
+    every coupler in Python: 18 % of a hardware-study run)."""
+    labels, linear, rows, columns, biases, offset = [], [], [], [], [], 0.0
+    for part in parts:
+        part = part.change_vartype(vartype, inplace=False) if part.vartype is not vartype else part
+        order = list(part.variables)
+        part_linear, (part_rows, part_columns, part_biases), part_offset = part.to_numpy_vectors(order)
+        rows.append(np.asarray(part_rows, np.int64) + len(labels))
+        columns.append(np.asarray(part_columns, np.int64) + len(labels))
+        labels += order
+        linear.append(part_linear)
+        biases.append(part_biases)
+        offset += part_offset
+    if len(set(labels)) != len(labels):
+        raise ValueError("the packed problems must be over disjoint variables")
+    return dimod.BinaryQuadraticModel.from_numpy_vectors(
+        np.concatenate(linear), (np.concatenate(rows), np.concatenate(columns), np.concatenate(biases)), offset,
+        vartype, variable_order=labels)
+
+
 class ParallelEmbeddingComposite(dimod.ComposedSampler):
     """Sample several BQMs in one call of `child`, each on its own clique of the QPU graph.
 
@@ -132,9 +154,7 @@ class ParallelEmbeddingComposite(dimod.ComposedSampler):
         if not bqms:
             raise ValueError("sample_many needs at least one BQM")
         parts, maps, strengths = self._embed(bqms)
-        packed = dimod.BinaryQuadraticModel(bqms[0].vartype)
-        for part in parts:
-            packed.update(part)
+        packed = disjoint_union(parts, bqms[0].vartype)
         if "beta_range" in self.child.parameters and "beta_range" not in parameters and not _sizes_own_schedule(self.child):
             parameters["beta_range"] = bqm_beta_range(packed)
         response = self.child.sample(packed, **parameters)

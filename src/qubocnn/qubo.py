@@ -85,7 +85,11 @@ class Encoding:
         return b.reshape(b.shape[:-1] + (self.num_params, self.bits)) @ bit_weights(self.bits)
 
     def decode(self, b: np.ndarray) -> np.ndarray:
-        return self.centre + self.delta * (self.integers(b) - 2.0 ** (self.bits - 1))
+        return self.decode_integers(self.integers(b))
+
+    def decode_integers(self, v: np.ndarray) -> np.ndarray:
+        """The weights of integers v (..., num_params): the same numbers as decode of their bits."""
+        return self.centre + self.delta * (np.asarray(v, dtype=float) - 2.0 ** (self.bits - 1))
 
     def nearest_integers(self, w: np.ndarray) -> np.ndarray:
         """The grid point nearest to w, clipped to the box."""
@@ -98,8 +102,11 @@ class Encoding:
 
     def on_edge(self, b: np.ndarray) -> np.ndarray:
         """Which parameters sit on the first or last grid point (the answer may want to go further)."""
-        v = self.integers(b)
-        return (v == 0) | (v == 2.0**self.bits - 1)
+        return self.integers_on_edge(self.integers(b))
+
+    def integers_on_edge(self, v: np.ndarray) -> np.ndarray:
+        v = np.asarray(v)
+        return (v == 0) | (v == 2**self.bits - 1)
 
 
 def check_half_range(half_range: float, name: str = "half-range") -> float:
@@ -160,7 +167,11 @@ class ClassQubo:
 
     def energies(self, b: np.ndarray) -> np.ndarray:
         """E(b) + offset, evaluated in weight space: equals the dense QUBO's energy."""
-        return class_surrogate(self.step(b), self.gradient, self.curvature)
+        return self.integer_energies(self.encoding.integers(b))
+
+    def integer_energies(self, v: np.ndarray) -> np.ndarray:
+        """The energies of integers v (..., num_params): the same numbers as energies of their bits."""
+        return class_surrogate(self.encoding.decode_integers(v) - self.anchor, self.gradient, self.curvature)
 
 
 def class_qubos(H: np.ndarray, G: np.ndarray, W: np.ndarray, encoding_of, classes=None) -> list[ClassQubo]:

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 import dimod
 import numpy as np
 import scipy.linalg
+from numba import njit
 
 from .options import option
 from .qpu_noise import DEFAULT_SIGMA_H, DEFAULT_SIGMA_J, ControlErrorComposite, check_sigma
@@ -137,10 +138,19 @@ class Answer:
 def best_answer(problem: ClassQubo, bits: np.ndarray, started: float, info: dict | None = None) -> Answer:
     """The best of `bits` (one row per sample) by its weight-space energy."""
     bits = np.atleast_2d(bits)
-    energies = problem.energies(bits)
+    return best_integer_answer(problem, problem.encoding.integers(bits), started, info, bits)
+
+
+def best_integer_answer(problem: ClassQubo, integers: np.ndarray, started: float, info: dict | None = None,
+                        bits: np.ndarray | None = None) -> Answer:
+    """The best of the grid integers v (one row per sample, `bits` their bit vectors if at hand) by
+    its weight-space energy: only the best row is decoded and turned into bits."""
+    encoding = problem.encoding
+    energies = problem.integer_energies(integers)
     best = int(np.argmin(energies))
-    return Answer(problem.encoding.decode(bits[best]), float(energies[best]), time.perf_counter() - started,
-                  len(bits), bool(problem.encoding.on_edge(bits[best]).any()), info or {}, bits[best])
+    return Answer(encoding.decode_integers(integers[best]), float(energies[best]), time.perf_counter() - started,
+                  len(integers), bool(encoding.integers_on_edge(integers[best]).any()), info or {},
+                  integers_to_bits(integers[best], problem.bits) if bits is None else bits[best])
 
 
 def sample_parameters(sampler: dimod.Sampler) -> set[str]:
@@ -288,9 +298,24 @@ class WeightSpaceSolver(Solver):
 
     def solve(self, problem, seed, initial_bits=None):
         started = time.perf_counter()
-        sampleset = self.sampler.sample_problem(problem, seed=int(seed) % 2**31, initial_bits=initial_bits,
-                                                **self.kwargs)
-        return best_answer(problem, sampleset.record.sample, started)
+        integers, _ = self.sampler.anneal(problem, seed=int(seed) % 2**31, initial_bits=initial_bits, **self.kwargs)
+        return best_integer_answer(problem, integers, started)
+
+
+@njit(cache=True)
+def _steepest_flip(v, field, delta, K, diagonal):
+    """(j, k, change, de) of the single-bit flip that lowers the energy most, given the field
+    g + H e: the first minimum in index order, each change computed with the same operations in the
+    same order as the whole-array expression it replaces (so the same numbers)."""
+    best_j, best_k, best_change, best_de = -1, -1, np.inf, 0.0
+    for j in range(v.shape[0]):
+        for k in range(K):
+            p = np.int64(1) << k
+            de = delta * np.float64(-p if (v[j] >> k) & 1 else p)
+            change = de * field[j] + 0.5 * de * de * diagonal[j]
+            if change < best_change:
+                best_j, best_k, best_change, best_de = j, k, change, de
+    return best_j, best_k, best_change, best_de
 
 
 def steepest_bit_descent(problem: ClassQubo, integers: np.ndarray, max_flips: int | None = None) -> np.ndarray:
@@ -300,18 +325,16 @@ def steepest_bit_descent(problem: ClassQubo, integers: np.ndarray, max_flips: in
     the energy by de (g + H e)_j + de^2 H_jj / 2. Returns the integers v of the local minimum."""
     H, g, delta, K = problem.curvature, problem.gradient, problem.delta, problem.bits
     v = np.asarray(integers, dtype=np.int64).copy()
-    powers = np.int64(1) << np.arange(K, dtype=np.int64)
-    diagonal = np.diag(H)[:, None]
+    diagonal = np.ascontiguousarray(np.diag(H))
     e = problem.shift + delta * v
     for _ in range(max_flips or 64 * v.size * K):
-        bit_set = (v[:, None] & powers) != 0
-        de = delta * np.where(bit_set, -powers, powers)
-        change = de * (g + H @ e)[:, None] + 0.5 * de * de * diagonal
-        j, k = np.unravel_index(int(np.argmin(change)), change.shape)
-        if change[j, k] >= 0.0:
+        # the field from scratch at every flip (not updated by a column of H): its round-off stays
+        # that of one matrix-vector product, whatever the number of flips
+        j, k, change, de = _steepest_flip(v, g + H @ e, delta, K, diagonal)
+        if change >= 0.0:
             break
-        v[j] += -powers[k] if bit_set[j, k] else powers[k]
-        e[j] += de[j, k]
+        v[j] += -(1 << k) if (v[j] >> k) & 1 else 1 << k
+        e[j] += de
     return v
 
 
@@ -332,4 +355,4 @@ class RoundingSolver(Solver):
             self._factor = (H, scipy.linalg.cho_factor(H))
         minimiser = problem.anchor - scipy.linalg.cho_solve(self._factor[1], problem.gradient)
         v = steepest_bit_descent(problem, problem.encoding.nearest_integers(minimiser))
-        return best_answer(problem, integers_to_bits(v, problem.bits), started)
+        return best_integer_answer(problem, v[None], started)

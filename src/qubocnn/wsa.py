@@ -243,10 +243,29 @@ class WeightSpaceAnnealer:
             "variable_order": "sequential 0..n-1, bit k of parameter j at index j*K + k",
         }
 
-    def sample_problem(self, problem: ClassQubo, *, num_reads: int = 10, num_sweeps: int = 1000,
-                       seed: int | None = None, beta_range: tuple[float, float] | None = None,
-                       initial_bits: np.ndarray | None = None, moves: str = "flip") -> dimod.SampleSet:
-        """Anneal `num_reads` independent reads of `num_sweeps` sweeps each.
+    def sample_problem(self, problem: ClassQubo, **kwargs) -> dimod.SampleSet:
+        """Anneal `num_reads` independent reads of `num_sweeps` sweeps each (the arguments of `anneal`).
+
+        Returns:
+            dimod.SampleSet over variables 0..n-1 (BINARY) whose energies are recomputed exactly
+            in weight space from the final integers (`problem.integer_energies`), equal to the dense
+            QUBO's (`to_bqm(problem).energies`) up to round-off. info holds "beta_range",
+            "moves", "seed", "num_sweeps" and "timing" (seconds of the whole call).
+        """
+        start = time.perf_counter()
+        v, info = self.anneal(problem, **kwargs)
+        bits = integers_to_bits(v, problem.bits)
+        energies = problem.integer_energies(v)
+        info["timing"] = time.perf_counter() - start
+        # the labels 0..n-1 are in order already; dimod's label sort took 11% of a digits training
+        return dimod.SampleSet.from_samples((bits, range(bits.shape[1])), "BINARY", energy=energies, info=info,
+                                            sort_labels=False)
+
+    def anneal(self, problem: ClassQubo, *, num_reads: int = 10, num_sweeps: int = 1000,
+               seed: int | None = None, beta_range: tuple[float, float] | None = None,
+               initial_bits: np.ndarray | None = None, moves: str = "flip") -> tuple[np.ndarray, dict]:
+        """The final grid integers v of `num_reads` reads, shape (num_reads, d+1), without building a
+        SampleSet (what training needs: `solvers.WeightSpaceSolver` decodes only the best read).
 
         Args:
             problem: the class QUBO (its curvature must be symmetric).
@@ -267,12 +286,9 @@ class WeightSpaceAnnealer:
                 annealer can make such moves. Same energies, different chain.
 
         Returns:
-            dimod.SampleSet over variables 0..n-1 (BINARY) whose energies are recomputed exactly
-            in weight space from the final integers (`problem.energies`), equal to the dense
-            QUBO's (`to_bqm(problem).energies`) up to round-off. info holds "beta_range",
-            "moves", "seed", "num_sweeps" and "timing" (seconds of the whole call).
+            (v, info): v int64 (num_reads, d+1), bit k of v_j is variable j*K + k; info holds
+            "beta_range", "moves", "seed" and "num_sweeps".
         """
-        start = time.perf_counter()
         if not isinstance(problem, ClassQubo):
             raise ValueError(f"problem must be a qubocnn.qubo.ClassQubo, got {type(problem).__name__}")
         if moves not in MOVES:
@@ -322,9 +338,4 @@ class WeightSpaceAnnealer:
         seed = int(seed) % 2**64
 
         v = _anneal_kernel(H, g, s, delta, np.int64(K), betas, initial_v, np.uint64(seed), moves == "integer")
-        bits = integers_to_bits(v, K)
-        energies = problem.energies(bits)
-        info = {"beta_range": (hot, cold), "moves": moves, "seed": seed, "num_sweeps": num_sweeps,
-                "timing": time.perf_counter() - start}
-        # the labels 0..n-1 are in order already; dimod's label sort took 11% of a digits training
-        return dimod.SampleSet.from_samples((bits, range(n)), "BINARY", energy=energies, info=info, sort_labels=False)
+        return v, {"beta_range": (hot, cold), "moves": moves, "seed": seed, "num_sweeps": num_sweeps}
