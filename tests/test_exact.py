@@ -89,6 +89,38 @@ def test_node_limit_reports_a_bound_and_gap_not_a_proof(small_problem_data):
     assert answer.info["gap"] == pytest.approx(answer.energy - answer.info["bound"]) and answer.info["gap"] > 0
 
 
+@pytest.mark.parametrize("max_nodes", [10**6, 50])
+def test_enumeration_visits_the_pure_python_references_nodes(small_problem_data, max_nodes):
+    # the numba enumeration must keep the pure-Python arithmetic (libm's pow for the squares), or a
+    # re-run changes the node counts and, at the node limit, the answers the study recorded
+    from exact_reference import reference_enumeration
+
+    X, y, W = small_problem_data
+    for bits in (2, 3, 5):
+        for problem in class_problems(X, y, W, bits, "offset"):
+            A, c, _ = exact.integer_form(problem)
+            start = np.clip(np.rint(c), 0, 2**bits - 1).astype(np.int64)
+            ours = exact.enumerate_box(A, c, 2**bits - 1, start, max_nodes)
+            reference = reference_enumeration(A, c, 2**bits - 1, start, max_nodes)
+            assert np.array_equal(ours[0], reference[0]) and ours[1:] == reference[1:]
+
+
+def test_enumeration_costs_are_the_pure_python_squares():
+    # libm's pow(x, 2) and x * x differ in about 1 case in 1,000: 20,000 costs tell them apart
+    rng = np.random.default_rng(0)
+    n, top = 20, 999
+    R = np.triu(rng.normal(size=(n, n))) + 3 * np.eye(n)
+    centre, v = rng.normal(size=n) * 300, rng.integers(0, top + 1, n)
+    order, costs = np.zeros((n, top + 1), np.int64), np.zeros((n, top + 1))
+    for i in range(n):
+        exact._level_order(R, centre, v, i, top, order, costs, 2.0)
+        row = R[i].tolist()
+        z = centre[i] - sum(row[j] * (int(v[j]) - centre[j]) for j in range(i + 1, n)) / row[i]
+        expected = [(row[i] * (x - z)) ** 2 for x in range(top + 1)]
+        assert costs[i].tolist() == expected
+        assert [x for _, x in sorted(zip(expected, range(top + 1)))] == order[i].tolist()
+
+
 def test_above_the_size_limit_refused_before_any_work(small_problem_data):
     X, y, W = small_problem_data
     H = surrogate.boehning_curvature(X, LAM)
